@@ -1,0 +1,101 @@
+import { ConfigurationError, type ProviderName, type SerializedError } from "./errors.js";
+import type { Context } from "./context.js";
+import type { ObjectBody } from "./store.js";
+
+/** What a destination's key function and a custom destination receive. */
+export interface DestinationArgs<E, R> {
+  event: E;
+  result: R;
+}
+
+/** One thing that failed: the whole event, one line of it, or one message. */
+export interface FailureRecord {
+  error: SerializedError;
+  /** 1-based line number in the input object. */
+  line?: number;
+  /** The raw input that failed (a line, a message body as text). */
+  raw?: string;
+  /** The id of the failed message, for message batches. */
+  messageId?: string;
+  data?: unknown;
+}
+
+/** What `onFailure` receives: the event (as plain data) and every failure of this invocation. */
+export interface FailureReport<E = unknown> {
+  function: string;
+  provider: ProviderName;
+  invocationId: string;
+  /** ISO 8601 UTC: when the failures were reported. */
+  time: string;
+  event: E;
+  failures: FailureRecord[];
+}
+
+export interface ObjectStoreDestinationOptions<A> {
+  bucket: string;
+  /** The output's key, derived from the input's identity so that a redelivered event rewrites the same output. */
+  key: (args: A) => string;
+  /** Content type of what is written; chosen from the result when omitted. */
+  contentType?: string;
+}
+
+/** Writes through the running provider's object store. */
+export interface ObjectStoreDestination<A = any> {
+  readonly kind: "objectStore";
+  readonly bucket: string;
+  // Method syntax on purpose (here and in `deliver`): bivariant parameters let a function typed for one
+  // trigger be passed where any `SluiceFunction` is expected.
+  key(args: A): string;
+  readonly contentType?: string;
+}
+
+/** Hands the result (or the failure report) to your own code. */
+export interface CustomDestination<A = any> {
+  readonly kind: "custom";
+  deliver(args: A, ctx: Context): unknown;
+}
+
+export type Destination<A = any> = ObjectStoreDestination<A> | CustomDestination<A>;
+
+/**
+ * Destination factories, for `destination` (where the result goes) and `onFailure` (where failures go).
+ *
+ * @example
+ * ```ts
+ * destination: destinations.objectStore({ bucket: "sensor-reports", key: ({ event }) => `reports/${event.key}.json` }),
+ * onFailure: destinations.custom(async (report) => alerting.send(report)),
+ * ```
+ */
+export const destinations = {
+  /**
+   * Writes to `bucket` under `key(...)`. A result is written as JSON (strings and bytes as they are);
+   * a failure report as newline-delimited JSON, one failure a line. Writes are whole or nothing.
+   */
+  objectStore<A = any>(options: ObjectStoreDestinationOptions<A>): ObjectStoreDestination<A> {
+    if (typeof options?.bucket !== "string" || options.bucket === "") {
+      throw new ConfigurationError("destinations.objectStore: bucket must be a non-empty string");
+    }
+    if (typeof options.key !== "function") {
+      throw new ConfigurationError("destinations.objectStore: key must be a function of the event and result");
+    }
+    const destination: { kind: "objectStore"; bucket: string; key: (args: A) => string; contentType?: string } = {
+      kind: "objectStore",
+      bucket: options.bucket,
+      key: options.key,
+    };
+    if (options.contentType !== undefined) destination.contentType = options.contentType;
+    return Object.freeze(destination);
+  },
+  /** Calls `deliver` with the result (or the failure report) and the context. */
+  custom<A = any>(deliver: (args: A, ctx: Context) => unknown): CustomDestination<A> {
+    if (typeof deliver !== "function") throw new ConfigurationError("destinations.custom needs a function");
+    return Object.freeze({ kind: "custom", deliver });
+  },
+};
+
+/** How a result becomes bytes for an object store. */
+export function serializeResult(result: unknown, contentType?: string): { body: ObjectBody; contentType: string } {
+  if (typeof result === "string") return { body: result, contentType: contentType ?? "text/plain; charset=utf-8" };
+  if (result instanceof Uint8Array) return { body: result, contentType: contentType ?? "application/octet-stream" };
+  return { body: `${JSON.stringify(result, null, 2)}\n`, contentType: contentType ?? "application/json" };
+}

@@ -1,0 +1,159 @@
+import { HttpError } from "../errors.js";
+import type {
+  HttpEvent,
+  HttpEventData,
+  LinesOptions,
+  Message,
+  MessageData,
+  MessagesEvent,
+  MessagesEventData,
+  NumberedLine,
+  ObjectBodyReaders,
+  ObjectCreatedEvent,
+  ObjectEventData,
+} from "../events.js";
+import type { ObjectStore } from "../store.js";
+import { maybeGunzip, readAllBytes, splitLines } from "./lines.js";
+
+const utf8 = new TextDecoder("utf-8");
+
+/** Reports a line that was too long to buffer; the runtime quarantines it. */
+export type OverlongLineReporter = (line: NumberedLine, length: number) => void;
+
+/**
+ * Gives an object event its body readers, reading through `store`. Each reader opens a new stream:
+ * a stream is lazy, so an event whose body is never read costs nothing.
+ */
+export function withObjectReaders(
+  data: ObjectEventData & { kind: "object.created" },
+  store: ObjectStore,
+  reportOverlong?: OverlongLineReporter,
+): ObjectCreatedEvent {
+  const open = () => lazyStream(() => store.get(data.bucket, data.key));
+  const numberedLines = (options: LinesOptions = {}) =>
+    splitLines(maybeGunzip(open(), options.gzip ?? "auto"), {
+      maxLineLength: options.maxLineLength,
+      onLineTooLong: reportOverlong,
+    });
+  const readers: ObjectBodyReaders = {
+    stream: open,
+    bytes: () => readAllBytes(maybeGunzip(open())),
+    text: async () => utf8.decode(await readAllBytes(maybeGunzip(open()))),
+    numberedLines,
+    lines: (options) => textsOf(numberedLines(options)),
+  };
+  return { ...data, ...readers };
+}
+
+async function* textsOf(lines: AsyncIterable<NumberedLine>): AsyncGenerator<string> {
+  for await (const line of lines) yield line.text;
+}
+
+/** A stream that opens its source on first read, so that `event.stream()` stays synchronous. */
+function lazyStream(open: () => Promise<ReadableStream<Uint8Array>>): ReadableStream<Uint8Array> {
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      reader ??= (await open()).getReader();
+      const { done, value } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    async cancel(reason) {
+      await reader?.cancel(reason);
+    },
+  });
+}
+
+/** Lambda's synchronous payload limit; a bigger body is answered with 413. */
+export const DEFAULT_MAX_HTTP_BODY_BYTES = 6 * 1024 * 1024;
+
+/** Gives an HTTP event its body readers. The body is decoded once, on first read. */
+export function withHttpReaders(data: HttpEventData, maxBodyBytes = DEFAULT_MAX_HTTP_BODY_BYTES): HttpEvent {
+  const { body, ...rest } = data;
+  let decoded: Uint8Array | undefined;
+  const bytes = () => {
+    if (decoded) return decoded;
+    if (!body || body.data === "") decoded = new Uint8Array(0);
+    else decoded = body.encoding === "base64" ? Buffer.from(body.data, "base64") : new TextEncoder().encode(body.data);
+    if (decoded.length > maxBodyBytes) throw new HttpError(413, `request body is larger than ${maxBodyBytes} bytes`);
+    return decoded;
+  };
+  const text = () => (body?.encoding === "utf8" && body.data.length <= maxBodyBytes / 4 ? body.data : utf8.decode(bytes()));
+  return {
+    ...rest,
+    bytes: async () => bytes(),
+    text: async () => text(),
+    json: async <T>() => {
+      const source = text();
+      try {
+        return JSON.parse(source) as T;
+      } catch (cause) {
+        throw new HttpError(400, source.trim() === "" ? "request body is empty, JSON expected" : "request body is not valid JSON", {
+          cause,
+        });
+      }
+    },
+  };
+}
+
+/** A message batch with readers, plus what the handler failed. */
+export interface TrackedMessages {
+  event: MessagesEvent;
+  /** Messages the handler failed, with the reason, in batch order. */
+  failures(): Array<{ message: MessageData; reason: unknown }>;
+  /** Fails every message not yet failed (the handler threw). */
+  failAll(reason: unknown): void;
+}
+
+/** Gives a message batch its readers and per-message failure. */
+export function withMessageReaders(data: MessagesEventData): TrackedMessages {
+  const reasons = new Map<number, unknown>();
+  const messages: Message[] = data.messages.map((message, index) => {
+    const { body, ...fields } = message;
+    return {
+      ...fields,
+      bytes: () => body,
+      text: () => utf8.decode(body),
+      json: <T>() => JSON.parse(utf8.decode(body)) as T,
+      fail(reason?: unknown) {
+        if (!reasons.has(index)) reasons.set(index, reason ?? new Error("message failed"));
+      },
+      get failed() {
+        return reasons.has(index);
+      },
+    };
+  });
+  const event: MessagesEvent = {
+    kind: "messages",
+    source: data.source,
+    name: data.name,
+    provider: data.provider,
+    messages,
+    async each(handle, options = {}) {
+      const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
+      let next = 0;
+      const worker = async () => {
+        while (next < messages.length) {
+          const message = messages[next++] as Message;
+          try {
+            await handle(message);
+          } catch (error) {
+            message.fail(error);
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, messages.length) }, worker));
+    },
+  };
+  return {
+    event,
+    failures: () =>
+      [...reasons.entries()].sort(([a], [b]) => a - b).map(([index, reason]) => ({ message: data.messages[index] as MessageData, reason })),
+    failAll(reason) {
+      data.messages.forEach((_message, index) => {
+        if (!reasons.has(index)) reasons.set(index, reason);
+      });
+    },
+  };
+}

@@ -1,0 +1,437 @@
+import { createLogger, type Context, type Logger, type QuarantineItem } from "../context.js";
+import { serializeResult, type Destination, type FailureRecord, type FailureReport } from "../destinations.js";
+import {
+  EventTranslationError,
+  ObjectNotFoundError,
+  SluiceError,
+  StorageError,
+  TimeoutError,
+  serializeError,
+  type ProviderName,
+} from "../errors.js";
+import type { HttpEventData, MessageData, MessagesEventData, NeutralEventData, ObjectEventData } from "../events.js";
+import type { SluiceFunction } from "../function.js";
+import type { ObjectStore } from "../store.js";
+import type { HttpTrigger, ObjectTriggerOptions, Trigger } from "../triggers.js";
+import { httpErrorResult, toHttpResult, type HttpResult } from "./http-response.js";
+import { OVERLONG_LINE_KEPT } from "./lines.js";
+import { withHttpReaders, withMessageReaders, withObjectReaders } from "./readers.js";
+
+/** What a provider gives the runtime once, when it wraps a function. */
+export interface RuntimeOptions {
+  provider: ProviderName;
+  /** The provider's object store: readers of object events and `objectStore` destinations go through it. */
+  store?: ObjectStore;
+  log?: Logger;
+  now?: () => number;
+  /** Largest HTTP body accepted. Default 6 MiB (Lambda's synchronous payload limit). */
+  maxHttpBodyBytes?: number;
+}
+
+/** What a provider knows about one invocation. */
+export interface InvocationInfo {
+  invocationId: string;
+  /** Epoch milliseconds when the platform stops the function; omitted when it sets no limit. */
+  deadline?: number;
+  nativeEvent?: unknown;
+  nativeContext?: unknown;
+  /**
+   * Message batches: `false` when the platform will not deliver a failed message again (Event Hubs
+   * checkpoints regardless), so every failed message must go to `onFailure` now.
+   */
+  redelivers?: boolean;
+}
+
+/** What became of one neutral event. Adapters turn it into the platform's answer. */
+export type Outcome =
+  /** Not for this function (filter, kind, housekeeping): acknowledged, never retried. */
+  | { status: "ignored"; reason: string }
+  | { status: "ok"; value: unknown }
+  /** The handler failed and the failure was delivered to `onFailure`: acknowledged. */
+  | { status: "routed"; error: unknown }
+  /** Must be retried by the platform: the handler failed with nowhere to route it, or I/O failed. */
+  | { status: "failed"; error: unknown }
+  | { status: "http"; response: HttpResult }
+  /** `failedMessageIds` must be retried; the rest are done (some of them routed to `onFailure`). */
+  | { status: "messages"; failedMessageIds: string[]; routedMessageIds: string[] };
+
+/** Runs one function's neutral events: filters, handler, destinations, failures. One per function. */
+export interface FunctionRuntime {
+  readonly fn: SluiceFunction;
+  readonly log: Logger;
+  dispatch(event: NeutralEventData, invocation: InvocationInfo): Promise<Outcome>;
+}
+
+const DEFAULT_TIMEOUT_MARGIN_MS = 500;
+
+/**
+ * Creates the runtime that every provider runs a function through, so that filters, failure routing,
+ * quarantine and deadlines behave the same on every cloud.
+ *
+ * @example
+ * ```ts
+ * const runtime = createRuntime(fn, { provider: "local", store });
+ * const outcome = await runtime.dispatch(eventData, { invocationId: "1" });
+ * ```
+ */
+export function createRuntime(fn: SluiceFunction, options: RuntimeOptions): FunctionRuntime {
+  const now = options.now ?? Date.now;
+  const log = (options.log ?? createLogger()).child({ fn: fn.name, provider: options.provider });
+  const trigger = fn.trigger as Trigger;
+
+  const requireStore = (why: string): ObjectStore => {
+    if (!options.store) throw new SluiceError("NO_STORE", `${options.provider} runtime has no object store, needed to ${why}`);
+    return options.store;
+  };
+
+  async function dispatch(event: NeutralEventData, invocation: InvocationInfo): Promise<Outcome> {
+    const skip = reasonToSkip(trigger, event);
+    if (skip) {
+      log.debug("event ignored", { reason: skip, invocationId: invocation.invocationId });
+      return { status: "ignored", reason: skip };
+    }
+    switch (event.kind) {
+      case "object.created":
+      case "object.deleted":
+      case "schedule":
+      case "invoke":
+        return runSingle(event, invocation);
+      case "http":
+        return runHttp(event, invocation);
+      case "messages":
+        return runMessages(event, invocation);
+    }
+  }
+
+  function makeContext(invocation: InvocationInfo, quarantined: QuarantineItem[]) {
+    const controller = new AbortController();
+    const deadline = invocation.deadline ?? Number.POSITIVE_INFINITY;
+    const budget = deadline - (fn.timeoutMarginMs ?? DEFAULT_TIMEOUT_MARGIN_MS) - now();
+    const context: Context = {
+      provider: options.provider,
+      functionName: fn.name,
+      invocationId: invocation.invocationId,
+      deadline,
+      remainingMs: () => Math.max(0, deadline - now()),
+      signal: controller.signal,
+      log: log.child({ invocationId: invocation.invocationId }),
+      quarantine(item) {
+        quarantined.push(item);
+      },
+      native: { event: invocation.nativeEvent, context: invocation.nativeContext },
+    };
+    return { context, controller, budget };
+  }
+
+  /** Runs the handler, failing it with TimeoutError when it overruns its budget. */
+  async function callHandler(event: unknown, context: Context, controller: AbortController, budget: number): Promise<unknown> {
+    const handler = fn.handler as (event: unknown, ctx: Context) => unknown;
+    if (!Number.isFinite(budget)) return handler(event, context);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const overrun = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () => {
+          const error = new TimeoutError(Math.max(0, Math.round(budget)));
+          controller.abort(error);
+          reject(error);
+        },
+        Math.max(0, budget),
+      );
+    });
+    try {
+      return await Promise.race([Promise.resolve().then(() => handler(event, context)), overrun]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function runSingle(
+    data: ObjectEventData | Extract<NeutralEventData, { kind: "schedule" | "invoke" }>,
+    invocation: InvocationInfo,
+  ): Promise<Outcome> {
+    const quarantined: QuarantineItem[] = [];
+    const { context, controller, budget } = makeContext(invocation, quarantined);
+    const event =
+      data.kind === "object.created"
+        ? withObjectReaders(data as ObjectEventData & { kind: "object.created" }, requireStore("read objects"), (line, length) =>
+            quarantined.push({
+              error: new SluiceError("LINE_TOO_LONG", `line ${line.number} is ${length} characters long, over the limit`),
+              line: line.number,
+              raw: line.text,
+            }),
+          )
+        : data;
+    let value: unknown;
+    try {
+      value = await callHandler(event, context, controller, budget);
+    } catch (error) {
+      if (data.kind === "object.created" && isOwnObjectMissing(error, data)) {
+        // The object was deleted between the event and the read: nothing to process, and a retry would not help.
+        context.log.warn("source object no longer exists; event skipped", { bucket: data.bucket, key: data.key });
+        return { status: "ignored", reason: "source object no longer exists" };
+      }
+      return handlerFailed(data, error, quarantined, context);
+    }
+    try {
+      if (fn.destination && value !== undefined) await deliver(fn.destination, { event: data, result: value }, context, "destination");
+      if (quarantined.length > 0) await reportFailures(data, quarantined.map(toFailureRecord), context);
+    } catch (error) {
+      context.log.error("writing output failed; the event will be retried", { error: serializeError(error) });
+      return { status: "failed", error };
+    }
+    return { status: "ok", value };
+  }
+
+  async function handlerFailed(data: NeutralEventData, error: unknown, quarantined: QuarantineItem[], context: Context): Promise<Outcome> {
+    context.log.error("handler failed", { error: serializeError(error) });
+    if (!fn.onFailure) return { status: "failed", error };
+    try {
+      await reportFailures(data, [...quarantined.map(toFailureRecord), { error: serializeError(error) }], context);
+    } catch (routeError) {
+      context.log.error("onFailure could not take the failure; the event will be retried", { error: serializeError(routeError) });
+      return { status: "failed", error };
+    }
+    return { status: "routed", error };
+  }
+
+  async function runHttp(data: HttpEventData, invocation: InvocationInfo): Promise<Outcome> {
+    const route = matchHttpRoute(trigger as HttpTrigger, data);
+    if (route.status !== 200) {
+      return {
+        status: "http",
+        response: {
+          status: route.status,
+          headers: { "content-type": "application/json" },
+          cookies: [],
+          body: JSON.stringify({ error: route.message }),
+        },
+      };
+    }
+    const quarantined: QuarantineItem[] = [];
+    const { context, controller, budget } = makeContext(invocation, quarantined);
+    const event = withHttpReaders(route.params ? { ...data, params: { ...route.params, ...data.params } } : data, options.maxHttpBodyBytes);
+    try {
+      const value = await callHandler(event, context, controller, budget);
+      const response = await toHttpResult(value);
+      if (fn.destination && value !== undefined) await deliver(fn.destination, { event: data, result: value }, context, "destination");
+      if (quarantined.length > 0) await reportFailures(data, quarantined.map(toFailureRecord), context);
+      return { status: "http", response };
+    } catch (error) {
+      if (!(error instanceof SluiceError && error.code === "HTTP")) context.log.error("handler failed", { error: serializeError(error) });
+      return { status: "http", response: httpErrorResult(error) };
+    }
+  }
+
+  async function runMessages(data: MessagesEventData, invocation: InvocationInfo): Promise<Outcome> {
+    const quarantined: QuarantineItem[] = [];
+    const { context, controller, budget } = makeContext(invocation, quarantined);
+    const tracked = withMessageReaders(data);
+    let value: unknown;
+    try {
+      value = await callHandler(tracked.event, context, controller, budget);
+    } catch (error) {
+      context.log.error("handler failed; every message not already failed fails with it", { error: serializeError(error) });
+      tracked.failAll(error);
+    }
+    try {
+      if (fn.destination && value !== undefined) await deliver(fn.destination, { event: data, result: value }, context, "destination");
+      if (quarantined.length > 0) await reportFailures(summary(data), quarantined.map(toFailureRecord), context);
+    } catch (error) {
+      context.log.error("writing output failed; the batch will be retried", { error: serializeError(error) });
+      return { status: "failed", error };
+    }
+    const failures = tracked.failures();
+    const redelivers = invocation.redelivers !== false;
+    const toRoute = failures.filter(
+      ({ message }) => !redelivers || (fn.maxAttempts !== undefined && message.attempt !== undefined && message.attempt >= fn.maxAttempts),
+    );
+    const toRetry = failures.filter((failure) => !toRoute.includes(failure));
+    const routedMessageIds: string[] = [];
+    if (toRoute.length > 0) {
+      const records = toRoute.map(({ message, reason }) => messageFailure(message, reason));
+      try {
+        if (!fn.onFailure) throw new SluiceError("NO_ON_FAILURE", "no onFailure destination is defined");
+        await reportFailures(summary(data), records, context);
+        routedMessageIds.push(...toRoute.map(({ message }) => message.id));
+      } catch (error) {
+        context.log.error("failed messages could not be routed to onFailure", {
+          error: serializeError(error),
+          messageIds: toRoute.map(({ message }) => message.id),
+        });
+        if (!redelivers) return { status: "failed", error };
+        toRetry.push(...toRoute);
+      }
+    }
+    if (toRetry.length > 0) {
+      context.log.warn("messages failed and will be retried", { messageIds: toRetry.map(({ message }) => message.id) });
+    }
+    return {
+      status: "messages",
+      failedMessageIds: failures.filter((failure) => toRetry.includes(failure)).map(({ message }) => message.id),
+      routedMessageIds,
+    };
+  }
+
+  async function reportFailures(data: NeutralEventData | ReturnType<typeof summary>, failures: FailureRecord[], context: Context) {
+    if (!fn.onFailure) {
+      // Nowhere to send them: say so loudly, with what identifies them but not their content.
+      context.log.warn("records quarantined but the function has no onFailure destination", {
+        count: failures.length,
+        lines: failures.map((failure) => failure.line).filter((line) => line !== undefined),
+      });
+      return;
+    }
+    const report: FailureReport = {
+      function: fn.name,
+      provider: options.provider,
+      invocationId: context.invocationId,
+      time: new Date(now()).toISOString(),
+      event: data,
+      failures,
+    };
+    await deliver(fn.onFailure, report, context, "onFailure");
+  }
+
+  async function deliver(destination: Destination, args: unknown, context: Context, role: "destination" | "onFailure") {
+    if (destination.kind === "custom") {
+      await destination.deliver(args, context);
+      return;
+    }
+    const store = requireStore(`write to ${destination.bucket}`);
+    const key = destination.key(args);
+    if (typeof key !== "string" || key === "") {
+      throw new SluiceError("BAD_OUTPUT_KEY", `${role} key function returned ${JSON.stringify(key)}; a non-empty string is needed`);
+    }
+    const { body, contentType } =
+      role === "onFailure"
+        ? { body: failureLines(args as FailureReport), contentType: destination.contentType ?? "application/x-ndjson" }
+        : serializeResult((args as { result: unknown }).result, destination.contentType);
+    try {
+      await store.put(destination.bucket, key, body, { contentType });
+    } catch (error) {
+      throw error instanceof SluiceError ? error : new StorageError("put", destination.bucket, key, { cause: error });
+    }
+    context.log.debug(`${role} written`, { bucket: destination.bucket, key });
+  }
+
+  return { fn, log, dispatch };
+}
+
+/** Why an event does not reach this function's handler, or `undefined` when it does. */
+function reasonToSkip(trigger: Trigger, event: NeutralEventData): string | undefined {
+  if (event.kind === "object.created" || event.kind === "object.deleted") {
+    if (trigger.kind !== "object.created" && trigger.kind !== "object.deleted") throw kindMismatch(trigger, event);
+    if (trigger.kind !== event.kind) return `${event.kind} event for a function triggered by ${trigger.kind}`;
+    return objectOutsideFilter(trigger, event);
+  }
+  if (trigger.kind !== event.kind) throw kindMismatch(trigger, event);
+  return undefined;
+}
+
+function objectOutsideFilter(filter: ObjectTriggerOptions, event: ObjectEventData): string | undefined {
+  if (event.bucket !== filter.bucket) return `bucket ${event.bucket} is not ${filter.bucket}`;
+  if (filter.prefix && !event.key.startsWith(filter.prefix)) return `key does not start with ${filter.prefix}`;
+  if (filter.suffix && !event.key.endsWith(filter.suffix)) return `key does not end with ${filter.suffix}`;
+  return undefined;
+}
+
+function kindMismatch(trigger: Trigger, event: NeutralEventData): EventTranslationError {
+  return new EventTranslationError({
+    provider: event.provider,
+    source: "neutral",
+    field: "kind",
+    reason: `a ${event.kind} event cannot reach a function triggered by ${trigger.kind}`,
+  });
+}
+
+function isOwnObjectMissing(error: unknown, data: ObjectEventData): boolean {
+  return error instanceof ObjectNotFoundError && error.bucket === data.bucket && error.key === data.key;
+}
+
+/** Matches a request against the trigger's path template and methods. */
+export function matchHttpRoute(
+  trigger: HttpTrigger,
+  request: { method: string; path: string },
+): { status: 200; params?: Record<string, string> } | { status: 404 | 405; message: string } {
+  let params: Record<string, string> | undefined;
+  if (trigger.path) {
+    const template = trigger.path.split("/");
+    const actual = request.path.split("/");
+    const greedy = template[template.length - 1]?.endsWith("+}");
+    if (greedy ? actual.length < template.length : actual.length !== template.length) {
+      return { status: 404, message: `no route for ${request.path}` };
+    }
+    params = {};
+    for (let index = 0; index < template.length; index++) {
+      const part = template[index] as string;
+      const value = actual[index] as string;
+      if (part.startsWith("{") && part.endsWith("}")) {
+        const name = part.slice(1, part.endsWith("+}") ? -2 : -1);
+        params[name] = decodeSafely(part.endsWith("+}") ? actual.slice(index).join("/") : value);
+      } else if (part !== value) {
+        return { status: 404, message: `no route for ${request.path}` };
+      }
+    }
+  }
+  if (trigger.methods && !trigger.methods.includes(request.method.toUpperCase())) {
+    return { status: 405, message: `method ${request.method} not allowed` };
+  }
+  return params && Object.keys(params).length > 0 ? { status: 200, params } : { status: 200 };
+}
+
+function decodeSafely(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+function toFailureRecord(item: QuarantineItem): FailureRecord {
+  const record: FailureRecord = { error: serializeError(item.error) };
+  if (item.line !== undefined) record.line = item.line;
+  if (item.raw !== undefined)
+    record.raw = item.raw.length > OVERLONG_LINE_KEPT * 16 ? item.raw.slice(0, OVERLONG_LINE_KEPT * 16) : item.raw;
+  if (item.data !== undefined) record.data = item.data;
+  return record;
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+function messageFailure(message: MessageData, reason: unknown): FailureRecord {
+  const record: FailureRecord = { error: serializeError(reason), messageId: message.id };
+  try {
+    record.raw = strictUtf8.decode(message.body);
+  } catch {
+    // Not text: keep the bytes exactly, so that nothing is lost.
+    record.data = { bodyBase64: Buffer.from(message.body).toString("base64") };
+  }
+  return record;
+}
+
+/** A message batch without its messages, for failure reports that carry the failed ones themselves. */
+function summary(data: MessagesEventData) {
+  return { kind: data.kind, source: data.source, name: data.name, provider: data.provider };
+}
+
+/** One failure a line, each line standing on its own with the function and event it came from. */
+function failureLines(report: FailureReport): string {
+  const event = report.event as Record<string, unknown>;
+  const origin: Record<string, unknown> = { kind: event.kind };
+  for (const field of ["id", "bucket", "key", "version", "name", "source", "method", "path", "schedule"]) {
+    if (event[field] !== undefined) origin[field] = event[field];
+  }
+  return report.failures
+    .map((failure) =>
+      JSON.stringify({
+        function: report.function,
+        provider: report.provider,
+        invocationId: report.invocationId,
+        time: report.time,
+        event: origin,
+        ...failure,
+      }),
+    )
+    .join("\n")
+    .concat("\n");
+}
