@@ -1,2 +1,2 @@
-/** The provider this package adapts Sluice functions to. The adapter itself lands with its own issue. */
-export const PROVIDER = "gcp" as const;
+export { GcsObjectStore } from "./storage.js";
+export type { GcsObjectStoreOptions } from "./storage.js";
