@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Storage } from "@google-cloud/storage";
 import { inject } from "vitest";
+import type { GcpHttpRequest } from "../src/triggers/http.js";
 
 export const fixturesDir = fileURLToPath(new URL("./fixtures/", import.meta.url));
 
@@ -37,3 +38,22 @@ export const fixedEnv = (triggerName?: string) => ({
   newId: () => "generated-id",
   ...(triggerName ? { triggerName } : {}),
 });
+
+/** An HTTP fixture (`{method, path, query, headers, body}`) as the adapter reads a request. */
+export function requestFixture(source: string, variant: string): GcpHttpRequest {
+  const raw = fixture<{
+    method: string;
+    path: string;
+    query?: Record<string, string>;
+    headers: Record<string, string>;
+    body: string | null;
+  }>(source, variant);
+  const request: GcpHttpRequest = {
+    method: raw.method,
+    path: raw.path,
+    search: new URLSearchParams(raw.query ?? {}).toString(),
+    headers: raw.headers,
+  };
+  if (raw.body !== null) request.body = new TextEncoder().encode(raw.body);
+  return request;
+}
