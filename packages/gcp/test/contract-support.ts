@@ -44,7 +44,8 @@ export async function invokeThroughFramework(fn: SluiceFunction, native: unknown
   // pages carry no stack trace: see the README's deployment notes.
   const response = await deliver(fn.name, delivery, { production: isHttpTrigger });
   if (isHttpTrigger) {
-    return { ok: response.status < 500, http: response };
+    const { status, headers, body } = response;
+    return { ok: status < 500, http: { status, headers, body } };
   }
   const ok = response.status >= 200 && response.status < 300;
   const result: ContractInvocation = { ok };

@@ -13,6 +13,10 @@ export interface DeliveryResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
+  /** The body's exact bytes. */
+  bytes: Uint8Array;
+  /** Each Set-Cookie header. */
+  cookies: string[];
 }
 
 /** A POST of JSON: how 1st gen events and push bodies reach a function. */
@@ -84,7 +88,8 @@ export async function deliver(name: string, delivery: Delivery, options: { produ
     response.headers.forEach((value, header) => {
       headers[header] = value;
     });
-    return { status: response.status, headers, body: await response.text() };
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    return { status: response.status, headers, body: new TextDecoder().decode(bytes), bytes, cookies: response.headers.getSetCookie() };
   } finally {
     server.closeAllConnections?.();
     await new Promise<void>((resolve) => server.close(() => resolve()));
