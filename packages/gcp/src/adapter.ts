@@ -156,6 +156,26 @@ function jsonOf(request: GcpHttpRequest): unknown {
   }
 }
 
+/**
+ * A CloudEvent sent to a function registered as `http`: Eventarc delivers to whatever the service
+ * serves, in binary mode (the four required `ce-*` headers, as the framework itself requires) or in
+ * structured mode. Reading it here lets one http-registered function take Eventarc and push alike.
+ */
+export function cloudEventInRequest(request: GcpHttpRequest, json: unknown): Record<string, unknown> | undefined {
+  const header = (name: string) => headerValue(request.headers, name);
+  if (header("ce-type") && header("ce-id") && header("ce-source") && header("ce-specversion")) {
+    const event: Record<string, unknown> = {};
+    for (const name of Object.keys(request.headers)) {
+      const value = header(name);
+      if (name.toLowerCase().startsWith("ce-") && value !== undefined) event[name.slice(3).toLowerCase()] = value;
+    }
+    event.data = json;
+    return event;
+  }
+  const contentType = header("content-type")?.toLowerCase() ?? "";
+  return contentType.startsWith("application/cloudevents+json") && isRecord(json) ? json : undefined;
+}
+
 /** The Express request as the translators read it: raw body bytes, raw query string. */
 export function requestOf(req: Request): GcpHttpRequest {
   const url = req.originalUrl ?? req.url ?? "/";
@@ -234,9 +254,6 @@ export function toCloudFunction<T extends Trigger, R>(fn: SluiceFunction<T, R>, 
   };
   const deadline = () => now() + timeoutSeconds * 1000;
   const isHttpTrigger = trigger.kind === "http" || trigger.kind === "invoke";
-  if (!isHttpTrigger && options.signature === undefined && groupOf(trigger) === undefined) {
-    throw new ConfigurationError(`function ${fn.name}: trigger ${trigger.kind} is not supported on Google Cloud`);
-  }
   const signature: GcpSignature = isHttpTrigger ? "http" : (options.signature ?? "cloudEvent");
 
   const reportTranslationError = (error: unknown, invocationId: string) => {
@@ -267,12 +284,19 @@ export function toCloudFunction<T extends Trigger, R>(fn: SluiceFunction<T, R>, 
   } else {
     const onRequest = async (req: Request, res: Response): Promise<void> => {
       const request = requestOf(req);
-      const requestEnv = { ...env };
       let data: ObjectOrData;
       try {
-        if (trigger.kind === "http") data = fromHttpRequest(request, requestEnv);
-        else if (trigger.kind === "invoke") data = fromInvokeRequest(request, requestEnv);
-        else data = translateDelivery(trigger, { signature: "http", request, json: jsonOf(request) }, requestEnv);
+        if (trigger.kind === "http") data = fromHttpRequest(request, env);
+        else if (trigger.kind === "invoke") data = fromInvokeRequest(request, env);
+        else {
+          const json = jsonOf(request);
+          const cloudEvent = cloudEventInRequest(request, json);
+          data = translateDelivery(
+            trigger,
+            cloudEvent === undefined ? { signature: "http", request, json } : { signature: "cloudEvent", event: cloudEvent },
+            env,
+          );
+        }
       } catch (error) {
         reportTranslationError(error, headerValue(request.headers, "function-execution-id") ?? "");
         send(res, json(400, { error: error instanceof Error ? error.message : "bad request" }));

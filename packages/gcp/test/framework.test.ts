@@ -62,6 +62,15 @@ describe("Cloud Storage events through the Functions Framework", () => {
     });
   }
 
+  for (const mode of ["binary", "structured"] as const) {
+    it(`an Eventarc CloudEvent in ${mode} mode also reaches a function registered as http`, async () => {
+      const { fn, seen } = recorder(triggers.objectCreated({ bucket: "sensor-raw", prefix: "readings/" }));
+      const { response } = await run(fn, ce("storage-cloudevent", "finalized", mode), { signature: "http" });
+      expect(response.status).toBe(204);
+      expect(seen.map(plain)).toStrictEqual([expected]);
+    });
+  }
+
   it("a legacy object.change for a deleted object, POSTed as 1st gen does, never reaches an objectCreated handler", async () => {
     const legacy = postJson(fixture("storage-legacy", "object-change-not-exists"));
     const created = recorder(triggers.objectCreated({ bucket: "sensor-raw" }));
