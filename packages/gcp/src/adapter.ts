@@ -30,10 +30,25 @@ import { fromStorageCloudEvent } from "./triggers/storage-cloudevent.js";
 import { fromStorageLegacyCloudEvent } from "./triggers/storage-legacy.js";
 import { fromStoragePubsubCloudEvent, fromStoragePubsubPush } from "./triggers/storage-pubsub.js";
 
-/** How the function is registered with the Functions Framework. */
+/**
+ * How the function is registered with the Functions Framework.
+ *
+ * @example
+ * ```ts
+ * const signature: GcpSignature = "http"; // serve a Pub/Sub push subscription
+ * ```
+ */
 export type GcpSignature = "cloudEvent" | "http";
 
-/** Options for {@link toCloudFunction}. */
+/**
+ * Options for {@link toCloudFunction}.
+ *
+ * @example
+ * ```ts
+ * const options: CloudFunctionOptions = { signature: "http", timeoutSeconds: 540, logLevel: "debug" };
+ * toCloudFunction(processBatches, options);
+ * ```
+ */
 export interface CloudFunctionOptions {
   /** The object store for object readers and `objectStore` destinations. Default: a {@link GcsObjectStore}. */
   store?: ObjectStore;
@@ -60,11 +75,36 @@ export interface CloudFunctionOptions {
   now?: () => number;
 }
 
-/** A handler registered with `functions.cloudEvent`: it resolves to acknowledge and throws to have the event retried. */
+/**
+ * A handler registered with `functions.cloudEvent`: it resolves to acknowledge and throws to have the
+ * event retried.
+ *
+ * @example
+ * ```ts
+ * const handler = toCloudFunction(analyzeSensors) as CloudEventHandler;
+ * await handler(cloudEvent); // what the framework does with each CloudEvent
+ * ```
+ */
 export type CloudEventHandler = ((cloudEvent: unknown) => Promise<void>) & { readonly signature: "cloudEvent" };
-/** A handler registered with `functions.http`. */
+/**
+ * A handler registered with `functions.http`.
+ *
+ * @example
+ * ```ts
+ * const handler = toCloudFunction(ingest) as HttpHandler; // an HTTP trigger
+ * expressApp.post("/ingest", handler);
+ * ```
+ */
 export type HttpHandler = ((req: Request, res: Response) => Promise<void>) & { readonly signature: "http" };
-/** What {@link toCloudFunction} returns: the handler it registered. */
+/**
+ * What {@link toCloudFunction} returns: the handler it registered, tagged with its signature.
+ *
+ * @example
+ * ```ts
+ * const handler = toCloudFunction(analyzeSensors);
+ * if (handler.signature === "cloudEvent") await handler(cloudEvent);
+ * ```
+ */
 export type CloudFunctionHandler = CloudEventHandler | HttpHandler;
 
 type ObjectOrData = NeutralEventData | IgnoredEvent;

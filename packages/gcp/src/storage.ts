@@ -4,7 +4,14 @@ import type { ListOptions, ObjectBody, ObjectInfo, ObjectStore, PutOptions } fro
 import { ObjectNotFoundError, StorageError, normalizeIsoTime } from "@sluice/core";
 import { type File, Storage, type StorageOptions } from "@google-cloud/storage";
 
-/** Options for {@link GcsObjectStore}. */
+/**
+ * Options for {@link GcsObjectStore}.
+ *
+ * @example
+ * ```ts
+ * const options: GcsObjectStoreOptions = { storageOptions: { projectId: "sluice-demo" }, pageSize: 500 };
+ * ```
+ */
 export interface GcsObjectStoreOptions {
   /**
    * The Cloud Storage client to use (tests pass one pointed at the emulator with `apiEndpoint`).

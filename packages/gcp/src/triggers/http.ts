@@ -4,6 +4,11 @@ import type { TranslationEnv } from "./fields.js";
 /**
  * An HTTP request as the adapter reads it from the Functions Framework's Express request: the raw
  * body bytes (`req.rawBody`), not Express's parsed body, so that nothing is lost or re-encoded.
+ *
+ * @example
+ * ```ts
+ * const request: GcpHttpRequest = { method: "GET", path: "/status", search: "key=a%2Fb", headers: { host: "example" } };
+ * ```
  */
 export interface GcpHttpRequest {
   /** Upper or lower case; made upper case. */

@@ -8,6 +8,11 @@ import { type PubsubMessage, messageFromPubsub } from "./pubsub.js";
  * is why push subscriptions are best served by a function registered as `http`.
  *
  * @see https://cloud.google.com/pubsub/docs/push#receive_push
+ * @example
+ * ```ts
+ * const body = JSON.parse(requestBody) as PubsubPushBody;
+ * body.deliveryAttempt; // 3, when the subscription has a dead-letter policy
+ * ```
  */
 export interface PubsubPushBody {
   message: PubsubMessage;

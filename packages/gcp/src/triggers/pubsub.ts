@@ -22,6 +22,10 @@ export const MESSAGE_PUBLISHED_TYPE = "google.cloud.pubsub.topic.v1.messagePubli
  * (the framework fills them in from the event's context).
  *
  * @see https://cloud.google.com/pubsub/docs/reference/rest/v1/PubsubMessage
+ * @example
+ * ```ts
+ * const message: PubsubMessage = { data: "eyJyb3dzIjozfQ==", attributes: { origin: "gateway" }, messageId: "17194425001187651" };
+ * ```
  */
 export interface PubsubMessage {
   data?: string;
@@ -38,6 +42,11 @@ export interface PubsubMessage {
  * `google.cloud.pubsub.topic.v1.messagePublished`.
  *
  * @see https://github.com/googleapis/google-cloudevents/blob/main/proto/google/events/cloud/pubsub/v1/data.proto
+ * @example
+ * ```ts
+ * const event = cloudEvent as MessagePublishedCloudEvent;
+ * Buffer.from(event.data.message.data ?? "", "base64"); // the producer's bytes
+ * ```
  */
 export interface MessagePublishedCloudEvent {
   specversion: string;

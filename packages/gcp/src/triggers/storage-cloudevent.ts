@@ -17,6 +17,11 @@ export const STORAGE_EVENT_TYPE_PREFIX = "google.cloud.storage.object.v1.";
 /**
  * A Cloud Storage CloudEvent as the Functions Framework hands it over (structured or binary mode).
  *
+ * @example
+ * ```ts
+ * const event = cloudEvent as StorageCloudEvent;
+ * event.data.name; // the object key, exactly as stored
+ * ```
  * @see https://cloud.google.com/eventarc/docs/reference/supported-events#cloud-storage
  * @see https://github.com/googleapis/google-cloudevents/blob/main/proto/google/events/cloud/storage/v1/events.proto
  */
@@ -32,7 +37,15 @@ export interface StorageCloudEvent {
   data: StorageObjectData;
 }
 
-/** The JSON API object resource, as it appears in events (numbers may be strings). */
+/**
+ * The JSON API object resource, as it appears in events (numbers may be strings).
+ *
+ * @see https://cloud.google.com/storage/docs/json_api/v1/objects#resource
+ * @example
+ * ```ts
+ * const data: StorageObjectData = { bucket: "sensor-raw", name: "readings/a.ndjson", size: "234", generation: "1795442700123456" };
+ * ```
+ */
 export interface StorageObjectData {
   bucket: string;
   name: string;

@@ -16,6 +16,11 @@ import { objectEvent, objectFields } from "./storage-object.js";
 /**
  * The attributes Cloud Storage sets on every notification message.
  *
+ * @example
+ * ```ts
+ * const attributes = message.attributes as StorageNotificationAttributes;
+ * if (attributes.eventType === "OBJECT_FINALIZE") console.log(attributes.bucketId, attributes.objectId);
+ * ```
  * @see https://cloud.google.com/storage/docs/pubsub-notifications#attributes
  */
 export interface StorageNotificationAttributes {
