@@ -28,6 +28,11 @@ const pushBodyOf = (delivery: GcpDelivery) => {
 };
 const isStorageType = (ce: Record<string, unknown> | undefined) =>
   typeof ce?.type === "string" && ce.type.startsWith(STORAGE_EVENT_TYPE_PREFIX) && isRecord(ce.data);
+const isConvertedLegacyStorage = (ce: Record<string, unknown> | undefined) =>
+  isStorageType(ce) &&
+  isRecord(ce?.data) &&
+  ("resourceState" in ce.data ||
+    (ce.type === `${STORAGE_EVENT_TYPE_PREFIX}finalized` && ce.data.timeDeleted !== undefined && ce.data.timeDeleted !== null));
 const publishedMessage = (ce: Record<string, unknown> | undefined) =>
   ce?.type === MESSAGE_PUBLISHED_TYPE && isRecord(ce.data) && isRecord(ce.data.message) ? ce.data.message : undefined;
 /** The Pub/Sub message carried by a delivery, as a CloudEvent or as a push body. */
@@ -41,18 +46,16 @@ const isScheduleMessage = (message: Record<string, unknown> | undefined) =>
 export const DETECTION_RULES: readonly DetectionRule[] = [
   {
     source: "storage-legacy",
-    // Only a 1st gen object.change payload carries resourceState; the framework keeps it when it converts the event.
-    matches: (delivery) => {
-      const ce = cloudEventOf(delivery);
-      return isStorageType(ce) && isRecord(ce?.data) && "resourceState" in ce.data;
-    },
+    // Only a 1st gen object.change carries resourceState (kept by the framework's conversion), and only such a
+    // conversion can yield a finalized event for a deleted object, which is what timeDeleted on it means.
+    matches: (delivery) => isConvertedLegacyStorage(cloudEventOf(delivery)),
   },
   {
     source: "storage-cloudevent",
     // Eventarc names every Cloud Storage event type with the google.cloud.storage.object.v1. prefix, and no other service uses it.
     matches: (delivery) => {
       const ce = cloudEventOf(delivery);
-      return isStorageType(ce) && isRecord(ce?.data) && !("resourceState" in ce.data);
+      return isStorageType(ce) && !isConvertedLegacyStorage(ce);
     },
   },
   {

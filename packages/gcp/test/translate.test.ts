@@ -125,6 +125,9 @@ describe("1st gen Cloud Storage events, as the Functions Framework converts them
     const converted = fixture<{ data: Record<string, unknown> }>("framework-observed", "legacy-storage-object-change-not-exists");
     const { resourceState: _dropped, ...data } = converted.data;
     expect(fromStorageLegacyCloudEvent({ ...converted, data }, fixedEnv()).kind).toBe("object.deleted");
+    expect(translateDelivery(objectCreated, { signature: "cloudEvent", event: { ...converted, data } }, fixedEnv())).toStrictEqual(
+      deleted("7351120948805512", "2026-11-30T02:00:11.406Z"),
+    );
   });
 });
 
