@@ -38,7 +38,7 @@ export interface DemoSummary {
  * from the reports the function wrote.
  */
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
-  const print = options.print ?? ((line: string) => print(line));
+  const print = options.print ?? ((line: string) => console.log(line));
   const interactive = options.interactive ?? false;
   const values = { gzip: options.gzip };
   const config = configFromEnv();

@@ -14,7 +14,7 @@ export async function serveHttp(
       const url = new URL(request.url ?? "/", "http://localhost");
       const body = await readBody(request);
       const query: Record<string, string[]> = {};
-      for (const [name, value] of url.searchParams) (query[name] ??= []).push(value);
+      for (const [name, value] of url.searchParams) query[name] = [...(query[name] ?? []), value];
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(request.headers)) {
         if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
