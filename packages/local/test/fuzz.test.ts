@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
-import { defineFunction, SluiceError, silentLogger, triggers } from "@sluice/core";
+import { defineFunction, SluiceError, type SluiceFunction, silentLogger, triggers } from "@sluice/core";
 import { mutatedEvents } from "@sluice/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fromLocalEvent, LocalObjectStore, toLocal } from "../src/index.js";
@@ -42,7 +42,7 @@ describe("fuzzing the local provider", () => {
 
   it("runs mutated events end to end without an untyped error or a hang", async () => {
     const store = new LocalObjectStore({ root: dir.root });
-    const fns = [
+    const fns: SluiceFunction[] = [
       defineFunction({
         name: "f-object",
         trigger: triggers.objectCreated({ bucket: "sensor-raw" }),
