@@ -1,4 +1,4 @@
-export { createRuntime, matchHttpRoute } from "./run.js";
+export { createRuntime, HOPS_METADATA, matchHttpRoute } from "./run.js";
 export type { FunctionRuntime, InvocationInfo, Outcome, RuntimeOptions } from "./run.js";
 export { httpErrorResult, isHttpResponseInit, isTextual, toHttpResult } from "./http-response.js";
 export type { HttpResponseInit, HttpResult } from "./http-response.js";
