@@ -80,6 +80,27 @@ describe("the analysis function on the local provider", () => {
     });
   }
 
+  it("analyses records written back to back with no delimiter exactly as newline-delimited ones", async () => {
+    const store = new LocalObjectStore({ root });
+    const local = toLocal(createAnalyzeSensors(config), { store, logLevel: "error" });
+    const [lines] = generateFirehoseFiles({ sensors: 5, hours: 0.25, seed: 5, badLineRate: 0.05 });
+    const [packed] = generateFirehoseFiles({ sensors: 5, hours: 0.25, seed: 5, badLineRate: 0.05, delimiter: "none" });
+    if (!lines || !packed) throw new Error("generator produced nothing");
+    expect(new TextDecoder().decode(packed.body)).toContain("}{");
+    await store.put(config.rawBucket, "readings/lines", lines.body);
+    await store.put(config.rawBucket, "readings/packed", packed.body);
+    for (const key of ["readings/lines", "readings/packed"]) await local.invoke({ kind: "object.created", bucket: config.rawBucket, key });
+    const [fromLines, fromPacked] = await Promise.all(
+      ["lines", "packed"].map(async (name) => ({
+        ...(JSON.parse(await text(store, config.reportBucket, `reports/readings/${name}.json`)) as FileReport),
+        source: null,
+      })),
+    );
+    expect(fromPacked?.readings).toBe(lines.readings);
+    expect(fromPacked?.badLines).toBe(lines.badLines);
+    expect(fromPacked?.sensors).toStrictEqual(fromLines?.sensors);
+  });
+
   it("produces the same report from a gzip object as from the plain one", async () => {
     const store = new LocalObjectStore({ root });
     const local = toLocal(createAnalyzeSensors(config), { store, logLevel: "error" });

@@ -1,7 +1,7 @@
 import { gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { maybeGunzip, readAllBytes, splitLines } from "../src/index.js";
+import { maybeGunzip, readAllBytes, splitJsonRecords, splitLines } from "../src/index.js";
 
 function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
   let index = 0;
@@ -113,5 +113,64 @@ describe("maybeGunzip", () => {
   it("decompresses concatenated gzip members as one stream", async () => {
     const both = Buffer.concat([gzipSync("a\n"), gzipSync("b\n")]);
     expect(new TextDecoder().decode(await readAllBytes(maybeGunzip(streamOf([new Uint8Array(both)]))))).toBe("a\nb\n");
+  });
+});
+
+describe("splitJsonRecords", () => {
+  const records = async (text: string, offsets: number[] = [], maxLineLength?: number) => {
+    const found: Array<[number, string]> = [];
+    const tooLong: number[] = [];
+    const source = streamOf(cut(new TextEncoder().encode(text), offsets));
+    for await (const record of splitJsonRecords(source, { maxLineLength, onLineTooLong: (head) => tooLong.push(head.number) })) {
+      found.push([record.number, record.text]);
+    }
+    return { found, tooLong };
+  };
+
+  it("splits objects written back to back, one a line, and both mixed, at any chunking", async () => {
+    const text = '{"a":1}{"b":"}{"}\n{"c":[1,{"d":2}]}\r\n[1,2]{"e":"\\"}"}\n\n{"f":3}';
+    const expected: Array<[number, string]> = [
+      [1, '{"a":1}'],
+      [2, '{"b":"}{"}'],
+      [3, '{"c":[1,{"d":2}]}'],
+      [4, "[1,2]"],
+      [5, '{"e":"\\"}"}'],
+      [6, '{"f":3}'],
+    ];
+    for (const offsets of [[], [1], [7, 8], [3, 11, 12, 30], [15, 16, 17, 18, 19, 20, 40, 41, 42]]) {
+      expect((await records(text, offsets)).found).toEqual(expected);
+    }
+  });
+
+  it("never lets a broken record swallow the next line", async () => {
+    const { found } = await records('{"a":1\n{"b":2}{"c"\nnot json\n{"d":4}');
+    expect(found).toEqual([
+      [1, '{"a":1'],
+      [2, '{"b":2}'],
+      [3, '{"c"'],
+      [4, "not json"],
+      [5, '{"d":4}'],
+    ]);
+  });
+
+  it("splits any sequence of JSON values, however chunked", async () => {
+    const value = fc.jsonValue({ maxDepth: 3 }).map((json) => JSON.stringify({ v: json }));
+    await fc.assert(
+      fc.asyncProperty(fc.array(value, { maxLength: 8 }), fc.array(fc.nat(300), { maxLength: 8 }), async (values, offsets) => {
+        const { found } = await records(values.join(""), offsets);
+        expect(found.map(([, text]) => text)).toEqual(values);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("quarantines a record over the limit and carries on", async () => {
+    const big = JSON.stringify({ x: "y".repeat(3000) });
+    const { found, tooLong } = await records(`{"a":1}${big}{"b":2}`, [100, 1000, 2000], 500);
+    expect(found).toEqual([
+      [1, '{"a":1}'],
+      [3, '{"b":2}'],
+    ]);
+    expect(tooLong).toEqual([2]);
   });
 });
