@@ -133,6 +133,27 @@ export class GcsObjectStore implements ObjectStore {
     return etag ? { etag: etag.replace(/^"|"$/g, "") } : {};
   }
 
+  /**
+   * Creates the object only if no live generation exists under `key`: a single-request upload with
+   * `ifGenerationMatch: 0`, which Cloud Storage answers 412 when one does. Caveat: the client retries
+   * conditional uploads, so if a first attempt succeeded but its answer was lost, the retry meets 412
+   * and this resolves `false` for an object this call wrote (the object is still written exactly once).
+   */
+  async putIfAbsent(bucket: string, key: string, body: string | Uint8Array, options: PutOptions = {}): Promise<boolean> {
+    try {
+      await this.#file(bucket, key).save(typeof body === "string" ? body : Buffer.from(body), {
+        resumable: false,
+        contentType: options.contentType ?? "application/octet-stream",
+        metadata: options.metadata ? { metadata: options.metadata } : undefined,
+        preconditionOpts: { ifGenerationMatch: 0 },
+      });
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 412) return false;
+      throw toStoreError(error, "putIfAbsent", bucket, undefined);
+    }
+  }
+
   async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
     try {
       const [metadata] = await this.#file(bucket, key).getMetadata();
