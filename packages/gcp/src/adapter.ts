@@ -282,7 +282,7 @@ function retryError(outcome: Outcome): unknown {
 export function toCloudFunction<T extends Trigger, R>(fn: SluiceFunction<T, R>, options: CloudFunctionOptions = {}): CloudFunctionHandler {
   const trigger = fn.trigger as Trigger;
   const now = options.now ?? Date.now;
-  const log = options.log ?? createLogger({ level: options.logLevel ?? "info" });
+  const log = options.log ?? withSeverity(createLogger({ level: options.logLevel ?? "info" }));
   const store = options.store ?? new GcsObjectStore(options.storage ? { storage: options.storage } : {});
   const runtime = createRuntime(fn as SluiceFunction, { provider: "gcp", store, log, now });
   const fromEnv = Number(process.env.FUNCTION_TIMEOUT_SEC);
@@ -363,6 +363,24 @@ export function toCloudFunction<T extends Trigger, R>(fn: SluiceFunction<T, R>, 
     }
   }
   return handler;
+}
+
+const SEVERITY = { debug: "DEBUG", info: "INFO", warn: "WARNING", error: "ERROR" } as const;
+
+/**
+ * Adds Cloud Logging's `severity` to each line: Cloud Functions turns a JSON line on stdout into a log
+ * entry, and without `severity` every entry, errors included, is filed as DEFAULT.
+ *
+ * @see https://cloud.google.com/logging/docs/structured-logging#special-payload-fields
+ */
+export function withSeverity(log: Logger): Logger {
+  return {
+    debug: (message, fields) => log.debug(message, { severity: SEVERITY.debug, ...fields }),
+    info: (message, fields) => log.info(message, { severity: SEVERITY.info, ...fields }),
+    warn: (message, fields) => log.warn(message, { severity: SEVERITY.warn, ...fields }),
+    error: (message, fields) => log.error(message, { severity: SEVERITY.error, ...fields }),
+    child: (fields) => withSeverity(log.child(fields)),
+  };
 }
 
 /**

@@ -46,8 +46,7 @@ const isScheduleMessage = (message: Record<string, unknown> | undefined) =>
 export const DETECTION_RULES: readonly DetectionRule[] = [
   {
     source: "storage-legacy",
-    // Only a 1st gen object.change carries resourceState (kept by the framework's conversion), and only such a
-    // conversion can yield a finalized event for a deleted object, which is what timeDeleted on it means.
+    // Only the framework's conversion of a 1st gen object.change keeps resourceState or yields a finalized event with timeDeleted.
     matches: (delivery) => isConvertedLegacyStorage(cloudEventOf(delivery)),
   },
   {

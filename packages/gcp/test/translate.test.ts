@@ -397,3 +397,20 @@ describe("malformed payloads raise EventTranslationError naming provider, source
     });
   }
 });
+
+describe("logging for Cloud Logging", () => {
+  it("adds severity to every line, through child loggers too", async () => {
+    const { createLogger } = await import("@sluice/core");
+    const { withSeverity } = await import("../src/adapter.js");
+    const lines: string[] = [];
+    const log = withSeverity(createLogger({ level: "debug", write: (line) => lines.push(line) }));
+    log.debug("d");
+    log.child({ invocationId: "1" }).error("e", { detail: 2 });
+    log.warn("w");
+    expect(lines.map((line) => JSON.parse(line))).toMatchObject([
+      { level: "debug", severity: "DEBUG", msg: "d" },
+      { level: "error", severity: "ERROR", msg: "e", invocationId: "1", detail: 2 },
+      { level: "warn", severity: "WARNING", msg: "w" },
+    ]);
+  });
+});
