@@ -1,8 +1,10 @@
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createLogger, EventTranslationError, SluiceError, type Outcome, type SluiceFunction, type Trigger } from "@sluice/core";
 import { toLocal, type LocalFunction } from "@sluice/local";
 import { loadEntry, type EntryFunction } from "./load-entry.js";
+import { buildFunction } from "./build.js";
 import { serveHttp } from "./http-server.js";
 import { openReplaySource, replay, type ReplaySource, type ReplaySummary } from "./replay.js";
 
@@ -20,6 +22,8 @@ Commands:
   dev <entry>                     Run the entry's functions on this machine: object triggers watch their
                                   bucket's directory, HTTP triggers are served on 127.0.0.1.
   invoke <entry> --event <file>   Run a function once on a neutral event (JSON) and print the outcome.
+  build <entry> --target <cloud>  Build a deployable artifact of a function: aws (a Lambda zip), gcp (a Cloud
+                                  Functions source folder) or azure (a Functions app folder).
   replay <entry> --from <source>  Run a function over objects that already exist, as if each had just
                                   been created. <source>: a bucket directory, s3://b/p, gs://b/p,
                                   azblob://container/p. Resumable: finished objects are checkpointed.
@@ -35,6 +39,10 @@ Options:
   --concurrency <n>   replay: objects at once (default 4)
   --checkpoint <file> replay: where finished objects are recorded (default under .sluice/replay)
   --dry-run           replay: list what would run
+  --target <cloud>    build: aws, gcp or azure
+  --out <dir>         build: output directory (default .sluice/build/<target>/<function>)
+  --bundle-sdk        build: aws: bundle the AWS SDK instead of using the runtime's
+  --no-minify         build: keep the bundle readable
   --log-level <l>     debug | info | warn | error (default info)
   -h, --help          Show this help`;
 
@@ -76,6 +84,27 @@ export async function main(argv: string[], io: CliIo = defaultIo, signal?: Abort
       const outcome = await localOf(functions[0] as EntryFunction).invoke(event);
       io.out(JSON.stringify(printable(outcome), null, 2));
       return outcome.status === "failed" ? 1 : 0;
+    }
+    if (command === "build") {
+      const target = values.target;
+      if (target !== "aws" && target !== "gcp" && target !== "azure")
+        throw new SluiceError("USAGE", "sluice build needs --target aws, gcp or azure");
+      if (functions.length > 1 && !values.out) {
+        io.out(`building ${functions.length} functions: ${functions.map((item) => item.fn.name).join(", ")}`);
+      }
+      for (const item of functions) {
+        const result = await buildFunction({
+          entry,
+          fn: item,
+          target,
+          out: functions.length > 1 && values.out ? join(values.out, item.fn.name) : values.out,
+          bundleSdk: values["bundle-sdk"],
+          minify: !values["no-minify"],
+        });
+        io.out(`built ${result.functionName} for ${result.target}: ${result.artifact} (entry point ${result.entryPoint})`);
+        for (const file of result.files) io.out(`  ${file.path}  ${formatBytes(file.bytes)}`);
+      }
+      return 0;
     }
     if (command === "replay") {
       if (!values.from) throw new SluiceError("USAGE", "sluice replay needs --from <source>");
@@ -125,6 +154,10 @@ const defaultIo: CliIo = {
     if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${line}`);
   },
 };
+
+function formatBytes(bytes: number): string {
+  return bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
+}
 
 function parseTime(value: string | undefined, flag: string): Date | undefined {
   if (value === undefined) return undefined;
@@ -177,6 +210,10 @@ function parse(argv: string[]) {
       concurrency: { type: "string" },
       checkpoint: { type: "string" },
       "dry-run": { type: "boolean", default: false },
+      target: { type: "string" },
+      out: { type: "string" },
+      "bundle-sdk": { type: "boolean", default: false },
+      "no-minify": { type: "boolean", default: false },
       "log-level": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
