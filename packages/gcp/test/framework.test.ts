@@ -290,3 +290,27 @@ describe("HTTP functions through the Functions Framework", () => {
     expect(calls).toBe(0);
   });
 });
+
+describe("deadlines", () => {
+  it("aborts ctx.signal before the deployed timeout and fails the invocation so it is retried", async () => {
+    let remainingAtStart = Number.NaN;
+    let aborted = false;
+    const fn = defineFunction({
+      name: "framework-deadline",
+      trigger: triggers.objectCreated({ bucket: "sensor-raw" }),
+      // 1 s timeout less a 900 ms margin: the handler has about 100 ms.
+      timeoutMarginMs: 900,
+      async handler(_event, ctx) {
+        remainingAtStart = ctx.remainingMs();
+        await new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve(), { once: true }));
+        aborted = ctx.signal.aborted;
+      },
+    });
+    const { response } = await run(fn, ce("storage-cloudevent", "finalized", "binary"), { timeoutSeconds: 1 });
+    expect(remainingAtStart).toBeGreaterThan(0);
+    expect(remainingAtStart).toBeLessThanOrEqual(1000);
+    expect(aborted).toBe(true);
+    expect(response.status).toBe(500);
+    expect(response.body).toMatch(/budget/);
+  });
+});

@@ -66,6 +66,14 @@ describe("GcsObjectStore", () => {
     expect(error).toMatchObject({ bucket: "store-errors", key: "nothing/here.txt" });
   });
 
+  it("streams an empty object as zero bytes", async () => {
+    const store = new GcsObjectStore({ storage: emulatorStorage() });
+    const key = `empty/${Date.now()}.ndjson`;
+    await store.put("store-errors", key, "");
+    expect((await readAllBytes(await store.get("store-errors", key))).length).toBe(0);
+    expect((await store.head("store-errors", key))?.size).toBe(0);
+  });
+
   it("turns an unreachable server into a StorageError, not a raw client error", async () => {
     // Port 9 on loopback: nothing listens there, so the connection is refused at once.
     const storage = new Storage({ apiEndpoint: "http://127.0.0.1:9", projectId: "demo-sluice", retryOptions: { autoRetry: false } });
