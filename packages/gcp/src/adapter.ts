@@ -166,13 +166,12 @@ export function translateDelivery(trigger: Trigger, delivery: GcpDelivery, env: 
         : "the payload is no Google Cloud event (a CloudEvent, a Pub/Sub push or a Cloud Scheduler request)",
     );
   }
-  const translate =
-    delivery.signature === "cloudEvent"
-      ? (event: unknown) => CLOUD_EVENT_TRANSLATORS[group][source]?.(event, env)
-      : () => REQUEST_TRANSLATORS[group][source]?.(delivery, env);
   let result: ObjectOrData | undefined;
   try {
-    result = translate(delivery.signature === "cloudEvent" ? delivery.event : undefined);
+    result =
+      delivery.signature === "cloudEvent"
+        ? CLOUD_EVENT_TRANSLATORS[group][source]?.(delivery.event, env)
+        : REQUEST_TRANSLATORS[group][source]?.(delivery, env);
   } catch (error) {
     if (error instanceof EventTranslationError) throw error;
     throw translationError(source, "", "the payload could not be read", error);
