@@ -74,7 +74,7 @@ export function httpV2(request: {
   body?: string;
 }) {
   const event = fixture("apigw-v2", "http-api-post");
-  const pairs = Object.entries(request.query).flatMap(([name, values]) => values.map((value) => [name, value]));
+  const pairs = Object.entries(request.query).flatMap(([name, values]) => values.map((value): [string, string] => [name, value]));
   event.rawPath = request.path;
   event.rawQueryString = new URLSearchParams(pairs).toString();
   event.queryStringParameters = Object.fromEntries(Object.entries(request.query).map(([name, values]) => [name, values.join(",")]));
