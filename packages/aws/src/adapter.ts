@@ -261,12 +261,14 @@ class Invocation {
             : fromFirehose(event);
     const { failed, routed, value } = await this.runBatch(batch, info);
     const errors: unknown[] = batch.rejected.map((item) => item.error);
-    if (failed.length > batch.rejected.length) errors.push(new SluiceError("MESSAGES_FAILED", "the handler failed messages of this batch"));
-    if (source === "firehose") return firehoseResponse(event, batch, failed, routed, value, errors);
-    const response = batchResponse(batch.order.length, failed, errors);
+    // Handler failures are logged by the runtime; a batch error then names the batch, not one translation error.
+    const handlerFailed = failed.length > batch.rejected.length;
+    if (source === "firehose") return firehoseResponse(event, batch, failed, routed, value, errors, handlerFailed);
     // SNS invokes Lambda asynchronously: there is no partial answer, so any failure fails the invocation.
-    if (source === "sns" && failed.length > 0) throw errors[0];
-    return response;
+    if (source === "sns" && failed.length > 0 && failed.length < batch.order.length) {
+      throw new SluiceError("MESSAGES_FAILED", `${failed.length} of ${batch.order.length} SNS messages failed; the invocation is retried`);
+    }
+    return batchResponse(batch.order.length, failed, errors, handlerFailed);
   }
 
   async runBatch(batch: MessageBatch, info: InvocationInfo): Promise<{ failed: string[]; routed: string[]; value: unknown }> {
@@ -297,13 +299,16 @@ class Invocation {
  * then retries it whole whether or not `ReportBatchItemFailures` is enabled on the event source mapping,
  * while a returned list of every id would count as success where that setting is off.
  */
-function batchResponse(total: number, failed: string[], errors: unknown[]): LambdaBatchResponse {
-  if (total > 0 && failed.length === total) throw wholeBatchError(errors, total);
+function batchResponse(total: number, failed: string[], errors: unknown[], handlerFailed = false): LambdaBatchResponse {
+  if (total > 0 && failed.length === total) throw wholeBatchError(errors, total, handlerFailed);
   return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
 }
 
-function wholeBatchError(errors: unknown[], total: number): unknown {
-  if (errors.length > 0 && errors.every((error) => error instanceof EventTranslationError)) return errors[0];
+function wholeBatchError(errors: unknown[], total: number, handlerFailed: boolean): unknown {
+  // One known cause (a single message's error, or translation errors only) is clearer thrown as it is.
+  if (!handlerFailed && (errors.length === 1 || (errors.length > 0 && errors.every((error) => error instanceof EventTranslationError)))) {
+    return errors[0];
+  }
   return new SluiceError("BATCH_FAILED", `every message of the batch failed (${total}); the whole batch is retried`, { cause: errors[0] });
 }
 
@@ -314,8 +319,9 @@ function firehoseResponse(
   routed: string[],
   value: unknown,
   errors: unknown[],
+  handlerFailed: boolean,
 ): FirehoseTransformationResponse {
-  if (batch.order.length > 0 && failed.length === batch.order.length) throw wholeBatchError(errors, batch.order.length);
+  if (batch.order.length > 0 && failed.length === batch.order.length) throw wholeBatchError(errors, batch.order.length, handlerFailed);
   const original = new Map<string, string>();
   for (const record of (event as { records: Array<{ recordId: string; data: unknown }> }).records) {
     original.set(record.recordId, typeof record.data === "string" ? record.data : "");
