@@ -10,10 +10,16 @@ const store = new S3ObjectStore({ client: s3rverClient(inject("s3rverPort")) });
 
 /** Keys as S3 stores them: any Unicode (no lone surrogates: keys are UTF-8), with `/`, `+`, `%` and spaces likely. */
 const keys = fc
-  .array(fc.oneof(fc.string({ unit: "binary", minLength: 1, maxLength: 6 }), fc.constantFrom("/", "+", "%", " ", "%20", "%2B", "é", "🚀", "=", ":")), {
-    minLength: 1,
-    maxLength: 12,
-  })
+  .array(
+    fc.oneof(
+      fc.string({ unit: "binary", minLength: 1, maxLength: 6 }),
+      fc.constantFrom("/", "+", "%", " ", "%20", "%2B", "é", "🚀", "=", ":"),
+    ),
+    {
+      minLength: 1,
+      maxLength: 12,
+    },
+  )
   .map((parts) => parts.join(""));
 
 /** Percent-encodes every UTF-8 byte, `/` and `-` included, as a 2015 report showed S3 doing for `/`. */
@@ -119,7 +125,12 @@ describe("partial batch failures (property-based)", () => {
         }
         const expected = expectedRetries(plan, ids);
         if (expected === "all") expect(answer).toBe("all");
-        else expect(answer).toEqual({ records: ids.map((recordId, index) => expect.objectContaining({ recordId, result: plan[index] === "ok" ? "Ok" : "ProcessingFailed" })) });
+        else
+          expect(answer).toEqual({
+            records: ids.map((recordId, index) =>
+              expect.objectContaining({ recordId, result: plan[index] === "ok" ? "Ok" : "ProcessingFailed" }),
+            ),
+          });
       }),
       { numRuns: 150 },
     );
