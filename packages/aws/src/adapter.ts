@@ -33,7 +33,14 @@ import { fromInvoke, fromScheduledEvent, fromSchedulerInput } from "./triggers/s
 import { fromSnsMessages, fromSnsObjectEvents } from "./triggers/sns.js";
 import { fromSqsMessages, fromSqsObjectEvents } from "./triggers/sqs.js";
 
-/** Options of {@link toLambda}. */
+/**
+ * Options of {@link toLambda}.
+ *
+ * @example
+ * ```ts
+ * export const handler = toLambda(fn, { s3: new S3Client({ region: "eu-west-1" }), logLevel: "debug" });
+ * ```
+ */
 export interface LambdaOptions {
   /** The S3 client the object store uses. Default: one created on first use from the Lambda environment. */
   s3?: S3Client;
@@ -44,19 +51,48 @@ export interface LambdaOptions {
   logLevel?: LogLevel;
 }
 
-/** What Lambda passes as the handler's second argument; only these members are read. */
+/**
+ * What Lambda passes as the handler's second argument; only these members are read.
+ *
+ * @example
+ * ```ts
+ * await handler(event, { awsRequestId: "c6af9ac6-7b61-11e6-9a41-93e812345678", getRemainingTimeInMillis: () => 30_000 });
+ * ```
+ */
 export type LambdaContextLike = Pick<LambdaContext, "awsRequestId"> &
   Partial<Pick<LambdaContext, "getRemainingTimeInMillis" | "functionName">>;
 
-/** A Lambda handler, in the async form the Node.js runtime calls. */
+/**
+ * A Lambda handler, in the async form the Node.js runtime calls.
+ *
+ * @example
+ * ```ts
+ * export const handler: LambdaHandler = toLambda(fn);
+ * ```
+ */
 export type LambdaHandler = (event: unknown, context: LambdaContextLike) => Promise<unknown>;
 
-/** An SQS or Kinesis partial batch response (Lambda Developer Guide, "Reporting batch item failures"). */
+/**
+ * An SQS or Kinesis partial batch response (Lambda Developer Guide, "Reporting batch item failures"). It
+ * only takes effect when the event source mapping has `FunctionResponseTypes: ["ReportBatchItemFailures"]`.
+ *
+ * @example
+ * ```ts
+ * const answer: LambdaBatchResponse = { batchItemFailures: [{ itemIdentifier: "4368f51a-3168-47b9-8613-5bd90c4bc72e" }] };
+ * ```
+ */
 export interface LambdaBatchResponse {
   batchItemFailures: Array<{ itemIdentifier: string }>;
 }
 
-/** A Data Firehose transformation answer: every record, echoed by id, with its result and base64 data. */
+/**
+ * A Data Firehose transformation answer: every record, echoed by id, with its result and base64 data.
+ *
+ * @example
+ * ```ts
+ * const answer: FirehoseTransformationResponse = { records: [{ recordId: "49659…000000", result: "Dropped", data: "" }] };
+ * ```
+ */
 export interface FirehoseTransformationResponse {
   records: Array<{ recordId: string; result: "Ok" | "Dropped" | "ProcessingFailed"; data: string }>;
 }

@@ -19,7 +19,14 @@ import {
   StorageError,
 } from "@sluice/core";
 
-/** Options of {@link S3ObjectStore}. */
+/**
+ * Options of {@link S3ObjectStore}.
+ *
+ * @example
+ * ```ts
+ * new S3ObjectStore({ clientConfig: { region: "eu-west-1" }, partSize: 16 * 1024 * 1024 });
+ * ```
+ */
 export interface S3ObjectStoreOptions {
   /** The client to use. Default: one created on first use with the environment's region and credentials. */
   client?: S3Client;

@@ -5,6 +5,12 @@ import { FieldReader, translationError } from "./fields.js";
  * A native batch translated message by message: the good messages as one neutral event, the messages that
  * could not be translated (each failed alone, SEMANTICS "one bad record fails only that record"), and the
  * housekeeping messages acknowledged without running (an s3:TestEvent, a CloudWatch Logs control message).
+ *
+ * @example
+ * ```ts
+ * const { data, rejected, skipped } = fromKinesis(event);
+ * console.log(data.messages.length, rejected.map((item) => item.id), skipped);
+ * ```
  */
 export interface MessageBatch {
   data: MessagesEventData;

@@ -3,7 +3,14 @@ import { EventTranslationError, normalizeIsoTime } from "@sluice/core";
 /** A JSON object as it arrives: nothing about its fields is trusted yet. */
 export type Fields = Record<string, unknown>;
 
-/** The native source a translator reads, named as in error messages and the README's table. */
+/**
+ * The native source a translator reads, named as in error messages and the README's table.
+ *
+ * @example
+ * ```ts
+ * const source: AwsSource = detectSource(event); // "sqs"
+ * ```
+ */
 export type AwsSource =
   | "s3"
   | "s3-test-event"

@@ -2,7 +2,14 @@ import type { S3Event, S3EventRecord } from "aws-lambda";
 import type { ObjectEventData } from "@sluice/core";
 import { FieldReader, describe, isRecord, translationError } from "./fields.js";
 
-/** One record of a native object event: a neutral event, or why it is acknowledged without running. */
+/**
+ * One record of a native object event: a neutral event, or why it is acknowledged without running.
+ *
+ * @example
+ * ```ts
+ * for (const item of fromS3Notification(event)) if ("ignored" in item) console.log("skipped:", item.ignored);
+ * ```
+ */
 export type ObjectItem = { event: ObjectEventData } | { ignored: string };
 
 /**

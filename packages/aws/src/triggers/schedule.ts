@@ -24,6 +24,11 @@ export function fromScheduledEvent(event: ScheduledEvent | unknown): ScheduleEve
  * The input a Sluice deployment gives an EventBridge Scheduler target, which has no event format of its
  * own: Scheduler substitutes the `<aws.scheduler.*>` context attributes (EventBridge Scheduler User Guide,
  * "Adding context attributes") and Lambda receives exactly this object.
+ *
+ * @example
+ * ```ts
+ * const input: SchedulerInput = { sluice: "schedule", schedule: "hourly-rollup", scheduledTime: "2026-11-23T14:00:00Z", executionId: "e7b41c9d2f0a8k35" };
+ * ```
  */
 export interface SchedulerInput {
   sluice: "schedule";

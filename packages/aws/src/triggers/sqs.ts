@@ -71,7 +71,14 @@ function sqsMessageAttributes(record: FieldReader): Record<string, string> {
   return attributes;
 }
 
-/** One SQS message's S3 events, or why that message alone cannot be translated. */
+/**
+ * One SQS message's S3 events, or why that message alone cannot be translated.
+ *
+ * @example
+ * ```ts
+ * const failed = fromSqsObjectEvents(event).filter((message) => "error" in message).map((message) => message.id);
+ * ```
+ */
 export type SqsObjectMessage = { id: string; value: ObjectItem[] } | { id: string; error: EventTranslationError };
 
 /**
