@@ -20,6 +20,8 @@ export type {
   CustomDestination,
   Destination,
   DestinationArgs,
+  DestinationEvent,
+  DefaultKeyArgs,
   FailureRecord,
   FailureReport,
   ObjectStoreDestination,

@@ -65,6 +65,12 @@ export class LocalObjectStore implements ObjectStore {
     }
     if (segments.some((segment) => segment === ""))
       throw new InvalidKeyError(bucket, key, "contains an empty segment ('//' or a trailing '/')");
+    // S3's limit, which the other clouds exceed; a longer key could not be carried to every cloud anyway.
+    if (Buffer.byteLength(key) > 1024) throw new InvalidKeyError(bucket, key.slice(0, 64), "is longer than 1024 bytes");
+    // A file name longer than the filesystem allows would fail deep inside fs with ENAMETOOLONG.
+    if (segments.some((segment) => Buffer.byteLength(segment) > 255)) {
+      throw new InvalidKeyError(bucket, key.slice(0, 64), "has a segment longer than 255 bytes, more than a file name may hold");
+    }
     const path = resolve(bucketDir, key);
     if (!path.startsWith(bucketDir + sep)) throw new InvalidKeyError(bucket, key, "resolves outside the bucket");
     return path;
