@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import type { S3Client } from "@aws-sdk/client-s3";
-import type { Context as LambdaContext } from "aws-lambda";
 import {
   EventTranslationError,
   SluiceError,
@@ -59,8 +58,11 @@ export interface LambdaOptions {
  * await handler(event, { awsRequestId: "c6af9ac6-7b61-11e6-9a41-93e812345678", getRemainingTimeInMillis: () => 30_000 });
  * ```
  */
-export type LambdaContextLike = Pick<LambdaContext, "awsRequestId"> &
-  Partial<Pick<LambdaContext, "getRemainingTimeInMillis" | "functionName">>;
+export interface LambdaContextLike {
+  awsRequestId: string;
+  getRemainingTimeInMillis?(): number;
+  functionName?: string;
+}
 
 /**
  * A Lambda handler, in the async form the Node.js runtime calls.

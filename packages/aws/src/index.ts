@@ -25,3 +25,4 @@ export { fromApiGatewayV2, toApiGatewayV2Response } from "./triggers/http-v2.js"
 export { fromAlb, isAlbHealthCheck, toAlbResponse } from "./triggers/alb.js";
 export { fromInvoke, fromScheduledEvent, fromSchedulerInput, schedulerInputTemplate } from "./triggers/schedule.js";
 export type { SchedulerInput } from "./triggers/schedule.js";
+export type { AlbResponse, ApiGatewayV1Response, ApiGatewayV2Response } from "./triggers/http.js";

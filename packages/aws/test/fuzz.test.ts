@@ -81,7 +81,8 @@ describe("fuzzing the AWS translators and adapter", () => {
           await handler(event, lambdaContext());
           answered++;
         } catch (error) {
-          if (!(error instanceof SluiceError)) throw new Error(`untyped error for ${JSON.stringify(event)?.slice(0, 300)}`, { cause: error });
+          if (!(error instanceof SluiceError))
+            throw new Error(`untyped error for ${JSON.stringify(event)?.slice(0, 300)}`, { cause: error });
         }
       }
     }

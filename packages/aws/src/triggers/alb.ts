@@ -1,8 +1,7 @@
 import { STATUS_CODES } from "node:http";
-import type { ALBEvent, ALBResult } from "aws-lambda";
 import { headersFromPairs, queryFromPairs, type HttpEventData, type HttpResult } from "@sluice/core";
 import { FieldReader } from "./fields.js";
-import { decodeQueryComponent, httpBody, responseBody } from "./http.js";
+import { type AlbResponse, decodeQueryComponent, httpBody, responseBody } from "./http.js";
 
 /**
  * Translates an Application Load Balancer request. The target group sends either single-value maps or,
@@ -15,7 +14,7 @@ import { decodeQueryComponent, httpBody, responseBody } from "./http.js";
  * const request = fromAlb(event, new Date().toISOString());
  * ```
  */
-export function fromAlb(event: ALBEvent | unknown, receivedAt: string): HttpEventData {
+export function fromAlb(event: unknown, receivedAt: string): HttpEventData {
   const request = FieldReader.of("alb", event, "");
   request.child("requestContext").child("elb");
   const multiHeaders = request.stringListMap("multiValueHeaders");
@@ -72,7 +71,7 @@ export function isAlbHealthCheck(event: unknown): boolean {
  * toAlbResponse({ status: 200, headers: {}, cookies: [], body: "ok" }, { multiValue: false });
  * ```
  */
-export function toAlbResponse(result: HttpResult, mode: { multiValue: boolean }): ALBResult {
+export function toAlbResponse(result: HttpResult, mode: { multiValue: boolean }): AlbResponse {
   const statusDescription = `${result.status} ${STATUS_CODES[result.status] ?? ""}`.trim();
   if (mode.multiValue) {
     const multiValueHeaders: Record<string, string[]> = {};

@@ -1,4 +1,3 @@
-import type { FirehoseTransformationEvent } from "aws-lambda";
 import { epochToIsoTime, type MessageData } from "@sluice/core";
 import { type MessageBatch, batchRecords, toBatch, translateEach } from "./batch.js";
 import { decodeBase64, describe, nameFromArn } from "./fields.js";
@@ -15,7 +14,7 @@ import { isCloudWatchLogsControlMessage } from "./kinesis.js";
  * console.log(data.name, data.messages.length);
  * ```
  */
-export function fromFirehose(event: FirehoseTransformationEvent | unknown): MessageBatch {
+export function fromFirehose(event: unknown): MessageBatch {
   const records = batchRecords("firehose", event, "records", (record) => record.string("recordId"));
   const arn = (event as { deliveryStreamArn?: unknown }).deliveryStreamArn;
   return toBatch(

@@ -1,7 +1,6 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { headersFromPairs, queryFromPairs, type HttpEventData, type HttpResult } from "@sluice/core";
 import { FieldReader, describe } from "./fields.js";
-import { fromRequestTime, httpBody, responseBody } from "./http.js";
+import { type ApiGatewayV1Response, fromRequestTime, httpBody, responseBody } from "./http.js";
 
 /**
  * Translates an API Gateway REST API proxy event, or an HTTP API event in payload format 1.0. The
@@ -15,7 +14,7 @@ import { fromRequestTime, httpBody, responseBody } from "./http.js";
  * console.log(request.method, request.path, request.query);
  * ```
  */
-export function fromApiGatewayV1(event: APIGatewayProxyEvent | unknown): HttpEventData {
+export function fromApiGatewayV1(event: unknown): HttpEventData {
   const request = FieldReader.of("apigw-v1", event, "");
   const context = request.child("requestContext");
   const multiHeaders = request.stringListMap("multiValueHeaders");
@@ -61,8 +60,8 @@ export function fromApiGatewayV1(event: APIGatewayProxyEvent | unknown): HttpEve
  * toApiGatewayV1Response({ status: 201, headers: {}, cookies: ["a=1"], body: "created" });
  * ```
  */
-export function toApiGatewayV1Response(result: HttpResult): APIGatewayProxyResult {
-  const response: APIGatewayProxyResult = { statusCode: result.status, headers: { ...result.headers }, ...responseBody(result) };
+export function toApiGatewayV1Response(result: HttpResult): ApiGatewayV1Response {
+  const response: ApiGatewayV1Response = { statusCode: result.status, headers: { ...result.headers }, ...responseBody(result) };
   if (result.cookies.length > 0) response.multiValueHeaders = { "set-cookie": [...result.cookies] };
   return response;
 }

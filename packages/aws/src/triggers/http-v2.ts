@@ -1,7 +1,6 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { queryFromPairs, type HttpEventData, type HttpResult } from "@sluice/core";
 import { FieldReader, describe } from "./fields.js";
-import { fromRequestTime, httpBody, responseBody } from "./http.js";
+import { type ApiGatewayV2Response, fromRequestTime, httpBody, responseBody } from "./http.js";
 
 /**
  * Translates an API Gateway HTTP API event in payload format 2.0, or a Lambda function URL event (the same
@@ -15,7 +14,7 @@ import { fromRequestTime, httpBody, responseBody } from "./http.js";
  * console.log(request.query.tag); // ["a", "b"] for ?tag=a&tag=b
  * ```
  */
-export function fromApiGatewayV2(event: APIGatewayProxyEventV2 | unknown, source: "apigw-v2" | "function-url" = "apigw-v2"): HttpEventData {
+export function fromApiGatewayV2(event: unknown, source: "apigw-v2" | "function-url" = "apigw-v2"): HttpEventData {
   const request = FieldReader.of(source, event, "");
   const context = request.child("requestContext");
   const http = context.child("http");
@@ -61,8 +60,8 @@ export function fromApiGatewayV2(event: APIGatewayProxyEventV2 | unknown, source
  * toApiGatewayV2Response({ status: 200, headers: { "content-type": "application/json" }, cookies: [], body: "{}" });
  * ```
  */
-export function toApiGatewayV2Response(result: HttpResult): APIGatewayProxyStructuredResultV2 {
-  const response: APIGatewayProxyStructuredResultV2 = {
+export function toApiGatewayV2Response(result: HttpResult): ApiGatewayV2Response {
+  const response: ApiGatewayV2Response = {
     statusCode: result.status,
     headers: { ...result.headers },
     ...responseBody(result),

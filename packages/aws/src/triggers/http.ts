@@ -55,3 +55,54 @@ export function decodeQueryComponent(value: string): string {
     return value;
   }
 }
+
+/**
+ * What API Gateway REST (and HTTP API 1.0) takes back from a proxy integration; assignable to
+ * `APIGatewayProxyResult` from `@types/aws-lambda` (checked in the tests) without depending on it.
+ *
+ * @example
+ * ```ts
+ * const answer: ApiGatewayV1Response = { statusCode: 200, headers: {}, body: "ok", isBase64Encoded: false };
+ * ```
+ */
+export interface ApiGatewayV1Response {
+  statusCode: number;
+  headers: Record<string, string>;
+  multiValueHeaders?: Record<string, string[]>;
+  body: string;
+  isBase64Encoded: boolean;
+}
+
+/**
+ * What HTTP API 2.0 and function URLs take back (the structured form of `APIGatewayProxyResultV2`).
+ *
+ * @example
+ * ```ts
+ * const answer: ApiGatewayV2Response = { statusCode: 200, headers: {}, cookies: ["a=1"], body: "ok", isBase64Encoded: false };
+ * ```
+ */
+export interface ApiGatewayV2Response {
+  statusCode: number;
+  headers: Record<string, string>;
+  cookies?: string[];
+  body: string;
+  isBase64Encoded: boolean;
+}
+
+/**
+ * What an ALB takes back from a Lambda target: single-value `headers` or `multiValueHeaders`, as the
+ * request came, and a required `statusDescription` (like `ALBResult`).
+ *
+ * @example
+ * ```ts
+ * const answer: AlbResponse = { statusCode: 200, statusDescription: "200 OK", headers: {}, body: "", isBase64Encoded: false };
+ * ```
+ */
+export interface AlbResponse {
+  statusCode: number;
+  statusDescription: string;
+  headers?: Record<string, string>;
+  multiValueHeaders?: Record<string, string[]>;
+  body: string;
+  isBase64Encoded: boolean;
+}

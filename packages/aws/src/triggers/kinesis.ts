@@ -1,5 +1,4 @@
 import { gunzipSync } from "node:zlib";
-import type { KinesisStreamEvent } from "aws-lambda";
 import { epochToIsoTime, type MessageData } from "@sluice/core";
 import { type MessageBatch, batchRecords, toBatch, translateEach } from "./batch.js";
 import { decodeBase64, describe, isRecord, nameFromArn } from "./fields.js";
@@ -21,7 +20,7 @@ function kinesisRecords(event: unknown) {
  * console.log(data.messages.map((message) => message.sequence));
  * ```
  */
-export function fromKinesis(event: KinesisStreamEvent | unknown): MessageBatch {
+export function fromKinesis(event: unknown): MessageBatch {
   const records = kinesisRecords(event);
   const arn = records[0]?.record.optionalString("eventSourceARN");
   return toBatch(

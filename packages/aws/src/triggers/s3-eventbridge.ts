@@ -1,4 +1,3 @@
-import type { EventBridgeEvent } from "aws-lambda";
 import type { ObjectEventData } from "@sluice/core";
 import { FieldReader } from "./fields.js";
 import { type ObjectItem, optionalSize, unquote } from "./s3.js";
@@ -24,7 +23,7 @@ const KINDS: Record<string, ObjectEventData["kind"]> = {
  * if ("event" in item) console.log(item.event.key, item.event.version);
  * ```
  */
-export function fromS3EventBridge(event: EventBridgeEvent<string, unknown> | unknown): ObjectItem[] {
+export function fromS3EventBridge(event: unknown): ObjectItem[] {
   const root = FieldReader.of("s3-eventbridge", event, "");
   const detailType = root.string("detail-type");
   const kind = KINDS[detailType];

@@ -1,4 +1,3 @@
-import type { S3Event, S3EventRecord } from "aws-lambda";
 import type { ObjectEventData } from "@sluice/core";
 import { FieldReader, describe, isRecord, translationError } from "./fields.js";
 
@@ -46,12 +45,12 @@ const DELETED = /^(ObjectRemoved:|LifecycleExpiration:(Delete|DeleteMarkerCreate
  * for (const item of items) if ("event" in item) console.log(item.event.kind, item.event.key);
  * ```
  */
-export function fromS3Notification(event: S3Event | unknown, path = ""): ObjectItem[] {
+export function fromS3Notification(event: unknown, path = ""): ObjectItem[] {
   const root = FieldReader.of("s3", event, path);
   return root.array("Records").map((record, index) => fromS3Record(record, root.at(`Records[${index}]`)));
 }
 
-function fromS3Record(value: S3EventRecord | unknown, path: string): ObjectItem {
+function fromS3Record(value: unknown, path: string): ObjectItem {
   const record = FieldReader.of("s3", value, path);
   if (record.record.eventSource !== "aws:s3") {
     throw record.fail("eventSource", `must be "aws:s3", got ${describe(record.record.eventSource)}`);

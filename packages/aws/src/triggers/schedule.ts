@@ -1,4 +1,3 @@
-import type { ScheduledEvent } from "aws-lambda";
 import type { InvokeEvent, ScheduleEvent } from "@sluice/core";
 import { FieldReader, nameFromArn } from "./fields.js";
 
@@ -12,7 +11,7 @@ import { FieldReader, nameFromArn } from "./fields.js";
  * fromScheduledEvent(event).schedule; // "sluice-hourly-rollup"
  * ```
  */
-export function fromScheduledEvent(event: ScheduledEvent | unknown): ScheduleEvent {
+export function fromScheduledEvent(event: unknown): ScheduleEvent {
   const root = FieldReader.of("schedule", event, "");
   const resources = root.array("resources");
   const rule = resources[0];
@@ -74,7 +73,7 @@ export function schedulerInputTemplate(schedule: string): SchedulerInput {
  * // "hourly@2026-11-23T14:00:00.000Z"
  * ```
  */
-export function fromSchedulerInput(event: SchedulerInput | unknown): ScheduleEvent {
+export function fromSchedulerInput(event: unknown): ScheduleEvent {
   const root = FieldReader.of("scheduler", event, "");
   for (const [field, value] of Object.entries(root.record)) {
     if (typeof value === "string" && value.includes("<aws.scheduler.")) {

@@ -1,4 +1,3 @@
-import type { SNSEvent } from "aws-lambda";
 import type { MessageData } from "@sluice/core";
 import { type MessageBatch, batchRecords, toBatch, translateEach } from "./batch.js";
 import { nameFromArn } from "./fields.js";
@@ -23,7 +22,7 @@ function snsRecords(event: unknown) {
  * console.log(data.name, data.messages[0]?.attributes);
  * ```
  */
-export function fromSnsMessages(event: SNSEvent | unknown): MessageBatch {
+export function fromSnsMessages(event: unknown): MessageBatch {
   const records = snsRecords(event);
   const topic = records[0]?.record.child("Sns").optionalString("TopicArn");
   return toBatch(
@@ -62,7 +61,7 @@ export function fromSnsMessages(event: SNSEvent | unknown): MessageBatch {
  * const items = fromSnsObjectEvents(event).flat();
  * ```
  */
-export function fromSnsObjectEvents(event: SNSEvent | unknown): ObjectItem[][] {
+export function fromSnsObjectEvents(event: unknown): ObjectItem[][] {
   return snsRecords(event).map(({ record }) => {
     const sns = record.child("Sns");
     return fromS3NotificationText("sns", sns.text("Message"), sns.at("Message"));

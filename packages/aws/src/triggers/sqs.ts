@@ -1,4 +1,3 @@
-import type { SQSEvent } from "aws-lambda";
 import { epochToIsoTime, type EventTranslationError, type MessageData } from "@sluice/core";
 import { type MessageBatch, batchRecords, toBatch, translateEach } from "./batch.js";
 import { type FieldReader, describe, isRecord, nameFromArn } from "./fields.js";
@@ -22,7 +21,7 @@ function sqsRecords(event: unknown) {
  * console.log(data.messages.map((message) => message.id), rejected.map((item) => item.id));
  * ```
  */
-export function fromSqsMessages(event: SQSEvent | unknown): MessageBatch {
+export function fromSqsMessages(event: unknown): MessageBatch {
   const records = sqsRecords(event);
   const arn = records[0]?.record.optionalString("eventSourceARN");
   return toBatch(
@@ -91,7 +90,7 @@ export type SqsObjectMessage = { id: string; value: ObjectItem[] } | { id: strin
  * for (const message of fromSqsObjectEvents(event)) console.log(message.id, "error" in message ? message.error : message.value);
  * ```
  */
-export function fromSqsObjectEvents(event: SQSEvent | unknown): SqsObjectMessage[] {
+export function fromSqsObjectEvents(event: unknown): SqsObjectMessage[] {
   return translateEach(sqsRecords(event), (record) => fromS3NotificationText("sqs", record.text("body"), record.at("body")));
 }
 
