@@ -316,6 +316,20 @@ describe("SQS and SNS messages", () => {
     expect(fromSqsMessages(event).data.messages[0]?.body.length).toBe(89);
   });
 
+  it("unwraps an SNS envelope in an SQS body, so the body is what the producer published", () => {
+    const event = fixture("s3-sns-sqs", "object-created");
+    const envelope = JSON.parse(event.Records[0].body);
+    const [message] = fromSqsMessages(event).data.messages;
+    expect(message).toStrictEqual({
+      id: "3e59ad9f-80e8-4283-9fa1-74726b757fb0",
+      time: "2026-11-23T14:06:02.111Z",
+      body: bytes(envelope.Message),
+      attributes: {},
+      attempt: 1,
+    });
+    expect(JSON.parse(new TextDecoder().decode(message?.body)).Records[0].s3.object.key).toBe(KEY_A);
+  });
+
   it("skips an s3:TestEvent body in a messages batch", () => {
     expect(fromSqsMessages(fixture("s3-sqs", "test-event"))).toMatchObject({
       data: { messages: [] },

@@ -37,11 +37,14 @@ function fromSqsRecord(record: FieldReader): MessageData | undefined {
   const sent = attributes.record.SentTimestamp;
   const time = epochToIsoTime(sent, "ms");
   if (!time) throw attributes.fail("SentTimestamp", `must be epoch milliseconds, got ${describe(sent)}`);
+  const envelope = snsEnvelope(body);
   const message: MessageData = {
     id: record.string("messageId"),
     time,
-    body: utf8.encode(body),
-    attributes: sqsMessageAttributes(record),
+    // SNS into SQS without raw delivery wraps the producer's message in an SNS envelope: the body the
+    // producer sent is its `Message`, and its attributes are the envelope's.
+    body: utf8.encode(envelope ? envelope.message : body),
+    attributes: envelope ? envelope.attributes : sqsMessageAttributes(record),
   };
   const count = attributes.optionalString("ApproximateReceiveCount");
   if (count !== undefined) {
@@ -105,4 +108,28 @@ export function isS3TestEventText(text: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The SNS envelope an SQS body holds when a queue subscribes to a topic without raw message delivery
+ * (`Type: "Notification"`, `TopicArn`, `Message`; URL fields spelled `SigningCertURL` here, unlike SNS → Lambda).
+ */
+function snsEnvelope(body: string): { message: string; attributes: Record<string, string> } | undefined {
+  if (!body.includes('"TopicArn"') || !body.includes('"Notification"')) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (!isRecord(parsed) || parsed.Type !== "Notification" || typeof parsed.Message !== "string" || typeof parsed.TopicArn !== "string") {
+    return undefined;
+  }
+  const attributes: Record<string, string> = {};
+  if (isRecord(parsed.MessageAttributes)) {
+    for (const [name, attribute] of Object.entries(parsed.MessageAttributes)) {
+      if (isRecord(attribute) && typeof attribute.Value === "string") attributes[name] = attribute.Value;
+    }
+  }
+  return { message: parsed.Message, attributes };
 }
