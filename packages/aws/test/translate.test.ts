@@ -6,6 +6,7 @@ import {
   fromApiGatewayV1,
   fromApiGatewayV2,
   fromFirehose,
+  fromInvoke,
   fromKinesis,
   fromS3EventBridge,
   fromS3Notification,
@@ -15,6 +16,8 @@ import {
   fromSnsObjectEvents,
   fromSqsMessages,
   fromSqsObjectEvents,
+  isAlbHealthCheck,
+  isS3TestEvent,
 } from "../src/index.js";
 import { fixture } from "./helpers.js";
 
@@ -664,5 +667,25 @@ describe("schedules", () => {
 
   it("rejects the template itself, placeholders and all", () => {
     expect(() => fromSchedulerInput(fixture("scheduler", "sluice-input-template"))).toThrow(EventTranslationError);
+  });
+});
+
+describe("housekeeping and direct invocations", () => {
+  it("recognises the bare s3:TestEvent and the ALB health check, and nothing else as them", () => {
+    expect(isS3TestEvent(fixture("s3", "test-event"))).toBe(true);
+    expect(isS3TestEvent(fixture("s3", "object-created-put"))).toBe(false);
+    expect(isAlbHealthCheck(fixture("alb", "health-check"))).toBe(true);
+    expect(isAlbHealthCheck(fixture("alb", "single-value-headers"))).toBe(false);
+  });
+
+  it("passes a direct invocation's payload through unchanged, with the invocation's id and time", () => {
+    const payload = fixture("invoke", "arbitrary-payload");
+    expect(fromInvoke(payload, "r-1", "2026-11-23T14:00:00.000Z")).toStrictEqual({
+      kind: "invoke",
+      id: "r-1",
+      time: "2026-11-23T14:00:00.000Z",
+      payload: { sensorId: "s-001", backfill: true },
+      provider: "aws",
+    });
   });
 });
