@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { link, mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -136,6 +136,33 @@ export class LocalObjectStore implements ObjectStore {
     } finally {
       await rm(temp, { force: true });
     }
+  }
+
+  async putIfAbsent(bucket: string, key: string, body: string | Uint8Array, options: PutOptions = {}): Promise<boolean> {
+    const path = this.pathOf(bucket, key);
+    const tempDir = join(this.root, TEMP_DIR);
+    await mkdir(tempDir, { recursive: true });
+    await mkdir(dirname(path), { recursive: true });
+    const temp = join(tempDir, randomUUID());
+    const bytes = typeof body === "string" ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    try {
+      await writeFile(temp, bytes);
+      // link(2) fails with EEXIST when the name is taken: an atomic create-if-absent, whole content included.
+      await link(temp, path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+      throw error;
+    } finally {
+      await rm(temp, { force: true });
+    }
+    const { mtimeMs } = await stat(path);
+    const sidecar: Sidecar = { etag: createHash("md5").update(bytes).digest("hex"), size: bytes.length, mtimeMs };
+    if (options.contentType) sidecar.contentType = options.contentType;
+    if (options.metadata) sidecar.metadata = lowerCaseKeys(options.metadata);
+    const sidecarPath = this.sidecarPath(bucket, key);
+    await mkdir(dirname(sidecarPath), { recursive: true });
+    await writeFile(sidecarPath, JSON.stringify(sidecar));
+    return true;
   }
 
   async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {

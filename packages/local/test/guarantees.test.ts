@@ -1,4 +1,13 @@
-import { ConfigurationError, defineFunction, destinations, HOPS_METADATA, readAllBytes, triggers } from "@sluice/core";
+import {
+  ConfigurationError,
+  defineFunction,
+  destinations,
+  HOPS_METADATA,
+  objectStoreIdempotency,
+  once,
+  readAllBytes,
+  triggers,
+} from "@sluice/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalObjectStore, toLocal } from "../src/index.js";
 import { tempRoot } from "./helpers.js";
@@ -120,5 +129,25 @@ describe("failures are never lost", () => {
     const failure = JSON.parse(new TextDecoder().decode(await readAllBytes(await store.get("failed", "f.ndjson"))));
     expect(failure).toMatchObject({ line: 2, error: { code: "LINE_TOO_LONG" } });
     expect(failure.raw).toBe("x".repeat(5000));
+  });
+});
+
+describe("no duplicate side effects", () => {
+  it("runs an effect once across concurrent deliveries of the same event, and again after a failure", async () => {
+    const store = new LocalObjectStore({ root: dir.root });
+    const claims = objectStoreIdempotency(store, { bucket: "state", prefix: "claims/" });
+    let sent = 0;
+    const results = await Promise.all(Array.from({ length: 10 }, () => once(claims, "alert/event-1", () => ++sent)));
+    expect(sent).toBe(1);
+    expect(results.filter((result) => result.ran)).toHaveLength(1);
+
+    await expect(once(claims, "alert/event-2", () => Promise.reject(new Error("mail server down")))).rejects.toThrow("mail server down");
+    expect(await once(claims, "alert/event-2", () => "sent on retry")).toEqual({ ran: true, value: "sent on retry" });
+    expect(await once(claims, "alert/event-2", () => "again")).toEqual({ ran: false });
+  });
+
+  it("refuses a store without conditional writes", () => {
+    const { putIfAbsent: _none, ...withoutConditional } = new LocalObjectStore({ root: dir.root });
+    expect(() => objectStoreIdempotency(withoutConditional as never, { bucket: "state" })).toThrow(ConfigurationError);
   });
 });
