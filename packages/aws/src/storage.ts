@@ -107,6 +107,31 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  /**
+   * Writes an object only if no object has that key, with S3's conditional write (`If-None-Match: *`,
+   * S3 User Guide, "Conditional writes"): `false` when it already exists (412 Precondition Failed) or a
+   * concurrent conditional write to the key won (409 ConditionalRequestConflict).
+   */
+  async putIfAbsent(bucket: string, key: string, body: string | Uint8Array, options: PutOptions = {}): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: body,
+          ContentType: options.contentType,
+          Metadata: options.metadata,
+          IfNoneMatch: "*",
+        }),
+      );
+      return true;
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 412 || status === 409) return false;
+      throw new StorageError("putIfAbsent", bucket, key, { cause: error });
+    }
+  }
+
   async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
     try {
       const response = await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
