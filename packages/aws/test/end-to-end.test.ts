@@ -1,6 +1,6 @@
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHandler } from "../../../examples/sensor-pipeline/src/aws.js";
+import { createHandlers } from "../../../examples/sensor-pipeline/src/aws.js";
 import { configFromEnv } from "../../../examples/sensor-pipeline/src/function.js";
 import { generateFirehoseFiles } from "../../../examples/sensor-pipeline/src/generate.js";
 import { lambdaContext } from "./helpers.js";
@@ -34,7 +34,7 @@ describe("sensor pipeline end to end on s3rver", () => {
   ];
 
   for (const file of files) {
-    it(`analyses a ${file.label} file from the event s3rver emits for its put, writing the report and the quarantine`, async () => {
+    it(`analyses a ${file.label} file from the event s3rver emits for its put, writing the report and the quarantine, then the hourly roll-up`, async () => {
       expect(file.badLines).toBeGreaterThan(0);
       const client = s3rverClient(s3.port);
       await client.send(new PutObjectCommand({ Bucket: config.rawBucket, Key: file.key, Body: file.body }));
@@ -43,8 +43,8 @@ describe("sensor pipeline end to end on s3rver", () => {
       expect(event.Records[0].eventVersion).toBe("2.0");
       expect(event.Records[0].s3.bucket.arn).toContain(" ");
 
-      const answer = await createHandler({ s3: client, logLevel: "error" }, config)(event, lambdaContext());
-      expect(answer).toBeUndefined();
+      const handlers = createHandlers({ s3: client, logLevel: "error" }, config);
+      expect(await handlers.analyze(event, lambdaContext())).toBeUndefined();
 
       const read = async (bucket: string, key: string) =>
         (await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body?.transformToString("utf8");
@@ -64,6 +64,14 @@ describe("sensor pipeline end to end on s3rver", () => {
           line: expect.any(Number),
         });
       }
+
+      // The second stage runs on the event s3rver emits for the report the first stage wrote.
+      const reportEvent = await waitForEvent(`reports/${file.key}.json`);
+      expect(await handlers.rollUp(reportEvent, lambdaContext())).toBeUndefined();
+      const [, year, month, day, hour] = file.key.split("/");
+      const rollUp = JSON.parse((await read(config.reportBucket, `rollups/${year}-${month}-${day}/${hour}.json`)) ?? "null");
+      expect(rollUp.reports).toContain(`reports/${file.key}.json`);
+      expect(rollUp.readings).toBeGreaterThanOrEqual(file.readings);
     });
   }
 });
