@@ -118,7 +118,7 @@ export interface MessageTransformResult {
   transformed: Record<string, string | Uint8Array | object | null>;
 }
 
-const OBJECT_SOURCES: readonly AwsSource[] = ["s3", "s3-test-event", "s3-eventbridge", "sqs", "sns"];
+const OBJECT_SOURCES: readonly AwsSource[] = ["s3", "s3-eventbridge", "sqs", "sns"];
 const HTTP_SOURCES: readonly AwsSource[] = ["apigw-v1", "apigw-v2", "function-url", "alb"];
 const SCHEDULE_SOURCES: readonly AwsSource[] = ["schedule", "scheduler"];
 const MESSAGE_SOURCES: readonly AwsSource[] = ["sqs", "sns", "kinesis", "firehose"];
@@ -159,6 +159,12 @@ export function toLambda(fn: SluiceFunction<any, any>, options: LambdaOptions = 
     if (trigger.kind === "invoke") return run.single(fromInvoke(event, info.invocationId, receivedAt), info, true);
 
     const source = detectSource(event);
+    // S3 sends its test message once, when a notification is configured: housekeeping, acknowledged
+    // whatever the trigger (SEMANTICS, "Service messages are not data"), so it is never retried.
+    if (source === "s3-test-event") {
+      run.log.debug("s3:TestEvent acknowledged", { invocationId: info.invocationId });
+      return undefined;
+    }
     switch (trigger.kind) {
       case "object.created":
       case "object.deleted":
@@ -224,9 +230,6 @@ class Invocation {
 
   async objects(source: AwsSource, event: unknown, info: InvocationInfo): Promise<unknown> {
     switch (source) {
-      case "s3-test-event":
-        this.log.debug("s3:TestEvent acknowledged", { invocationId: info.invocationId });
-        return undefined;
       case "sqs":
         return this.objectsFromSqs(event, info);
       default: {

@@ -55,6 +55,21 @@ describe("object functions", () => {
     expect(seen).toEqual([]);
   });
 
+  it("acknowledges a bare s3:TestEvent whatever the function's trigger", async () => {
+    let calls = 0;
+    const count = async () => {
+      calls++;
+    };
+    for (const fn of [
+      defineFunction({ name: "t-messages", trigger: triggers.messages({ source: "queue", name: "q" }), handler: count }),
+      defineFunction({ name: "t-schedule", trigger: triggers.schedule({ cron: "0 * * * *" }), handler: count }),
+      defineFunction({ name: "t-http", trigger: triggers.http(), handler: count }),
+    ]) {
+      expect(await toLambda(fn, { store, logLevel: "error" })(fixture("s3", "test-event"), lambdaContext())).toBeUndefined();
+    }
+    expect(calls).toBe(0);
+  });
+
   it("never delivers a restore as a creation, whichever the route", async () => {
     const seen: string[] = [];
     const handler = toLambda(objectFunction(seen), { store, logLevel: "error" });
