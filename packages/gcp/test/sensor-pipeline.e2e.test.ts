@@ -16,7 +16,7 @@ beforeAll(async () => {
   // The example entry uses the default client, as it would when deployed; the standard variable points
   // that client at the emulator. (Tests elsewhere pass apiEndpoint instead, which this would override.)
   process.env.STORAGE_EMULATOR_HOST = inject("gcsEmulator").url;
-  // Importing the entry registers `analyze-sensors` with the Functions Framework, as --target would load it.
+  // Importing the entry registers `analyze-sensors` and `roll-up-hourly` with the Functions Framework, as --target would load it.
   await import("../../../examples/sensor-pipeline/src/gcp.js");
 });
 
@@ -87,6 +87,25 @@ describe("the sensor pipeline on the Functions Framework and the Cloud Storage e
       }
     });
   }
+
+  it("rolls the hour's reports up when the report's own finalized event reaches roll-up-hourly", async () => {
+    const file = files[0] as GeneratedFile;
+    const reportKey = `reports/${file.key}.json`;
+    const response = await deliver("roll-up-hourly", {
+      kind: "cloudevent",
+      mode: "binary",
+      event: await finalizedEventFor("sensor-reports", reportKey),
+    });
+    expect(response.status).toBe(204);
+    // readings/YYYY/MM/DD/HH/… → rollups/YYYY-MM-DD/HH.json
+    const [, year, month, day, hour] = /^readings\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{2})\//.exec(file.key) ?? [];
+    const rollup = JSON.parse(await readText("sensor-reports", `rollups/${year}-${month}-${day}/${hour}.json`));
+    // Every file of this test run in that hour was analysed above, so the roll-up covers exactly those reports.
+    const sameHour = files.filter((other) => other.key.startsWith(`readings/${year}/${month}/${day}/${hour}/`));
+    expect(rollup.reports).toEqual(sameHour.map((other) => `reports/${other.key}.json`).sort());
+    expect(rollup.readings).toBe(sameHour.reduce((sum, other) => sum + other.readings, 0));
+    expect(rollup.badLines).toBe(sameHour.reduce((sum, other) => sum + other.badLines, 0));
+  });
 
   it("acknowledges an object outside readings/ without writing a report", async () => {
     const key = `uploads/${Date.now()}.ndjson`;
