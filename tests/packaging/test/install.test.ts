@@ -11,7 +11,7 @@ const tsc = join(workspace, "node_modules", ".bin", "tsc");
 const typeRoots = join(workspace, "node_modules", "@types");
 
 /** The packages users install; each is packed as it would be published (pnpm pack rewrites workspace: versions). */
-const PACKAGES = ["core", "local"];
+const PACKAGES = ["core", "local", "aws", "gcp"];
 
 let scratch: string;
 const tarballs: Record<string, string> = {};
@@ -31,8 +31,11 @@ beforeAll(async () => {
 });
 afterAll(async () => rm(scratch, { recursive: true, force: true }));
 
-/** A function defined and run with the local provider: the same program in every kind of project. */
-const PROGRAM = (imports: string) => `${imports}
+/**
+ * A function defined, wrapped for a cloud (which must not fail to load or type-check), and run with the
+ * local provider: the same program in every kind of project.
+ */
+const PROGRAM = (imports: string, wrap = "") => `${imports}
 const root = process.argv[2];
 const countLines = defineFunction({
   name: "count-lines",
@@ -47,10 +50,11 @@ const countLines = defineFunction({
 const store = new LocalObjectStore({ root });
 await store.put("raw", "in/a.ndjson", "1\\n2\\n3\\n");
 const outcome = await toLocal(countLines, { store, logLevel: "error" }).invoke({ kind: "object.created", bucket: "raw", key: "in/a.ndjson" });
+${wrap ? `const cloudHandler = ${wrap};\nif (typeof cloudHandler !== "function") throw new Error("no handler");` : ""}
 console.log(JSON.stringify(outcome));
 `;
 
-async function project(name: string, files: Record<string, string>, manifest: Record<string, unknown>) {
+async function project(name: string, files: Record<string, string>, manifest: Record<string, unknown>, provider: "aws" | "gcp") {
   const dir = join(scratch, name);
   await mkdir(join(dir, "src"), { recursive: true });
   await writeFile(join(dir, "package.json"), JSON.stringify({ name, version: "1.0.0", private: true, ...manifest }, null, 2));
