@@ -60,9 +60,12 @@ async function project(name: string, files: Record<string, string>, manifest: Re
   await writeFile(join(dir, "package.json"), JSON.stringify({ name, version: "1.0.0", private: true, ...manifest }, null, 2));
   for (const [file, content] of Object.entries(files)) await writeFile(join(dir, file), content);
   // npm, not pnpm, and no workspace: the tarballs are all there is.
-  await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", ...PACKAGES.map((pkg) => tarballs[pkg] as string)], {
-    cwd: dir,
-  });
+  // Only the cloud this project uses: its SDK comes from the registry, and no other cloud's does.
+  const wanted = ["core", "local", provider].map((pkg) => tarballs[pkg] as string);
+  await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", ...wanted], { cwd: dir });
+  const installed = await readdir(join(dir, "node_modules"));
+  const otherClouds = { aws: ["@google-cloud", "@azure"], gcp: ["@aws-sdk", "@azure"] }[provider];
+  expect(installed.filter((name) => otherClouds.includes(name))).toEqual([]);
   return dir;
 }
 
@@ -89,58 +92,58 @@ const tsconfig = (compilerOptions: Record<string, unknown>) =>
 
 const expected = { status: "ok", value: { lines: 3 } };
 
+const ESM_IMPORTS =
+  'import { defineFunction, destinations, triggers } from "@sluice/core";\nimport { LocalObjectStore, toLocal } from "@sluice/local";';
+
 describe("packed packages in fresh projects", () => {
-  it("TypeScript ESM with moduleResolution nodenext: type-checks under strict and runs", async () => {
+  it("TypeScript ESM with moduleResolution nodenext, with @sluice/aws: type-checks under strict and runs", async () => {
     const dir = await project(
       "ts-nodenext",
       {
         "tsconfig.json": tsconfig({ module: "nodenext", moduleResolution: "nodenext" }),
-        "src/index.ts": PROGRAM(
-          'import { defineFunction, destinations, triggers } from "@sluice/core";\nimport { LocalObjectStore, toLocal } from "@sluice/local";',
-        ),
+        "src/index.ts": PROGRAM(`${ESM_IMPORTS}\nimport { toLambda } from "@sluice/aws";`, "toLambda(countLines)"),
       },
       { type: "module" },
+      "aws",
     );
     await run(tsc, ["-p", "tsconfig.json"], { cwd: dir });
     expect(await runProgram(dir, "dist/index.js")).toEqual(expected);
   });
 
-  it("TypeScript with moduleResolution bundler: type-checks under strict and runs", async () => {
+  it("TypeScript with moduleResolution bundler, with @sluice/gcp: type-checks under strict and runs", async () => {
     const dir = await project(
       "ts-bundler",
       {
         "tsconfig.json": tsconfig({ module: "esnext", moduleResolution: "bundler" }),
-        "src/index.ts": PROGRAM(
-          'import { defineFunction, destinations, triggers } from "@sluice/core";\nimport { LocalObjectStore, toLocal } from "@sluice/local";',
-        ),
+        "src/index.ts": PROGRAM(`${ESM_IMPORTS}\nimport { toCloudFunction } from "@sluice/gcp";`, "toCloudFunction(countLines)"),
       },
       { type: "module" },
+      "gcp",
     );
     await run(tsc, ["-p", "tsconfig.json"], { cwd: dir });
     expect(await runProgram(dir, "dist/index.js")).toEqual(expected);
   });
 
-  it("CommonJS with require", async () => {
+  it("CommonJS with require, with @sluice/aws", async () => {
     const program = PROGRAM(
-      'const { defineFunction, destinations, triggers } = require("@sluice/core");\nconst { LocalObjectStore, toLocal } = require("@sluice/local");',
+      'const { defineFunction, destinations, triggers } = require("@sluice/core");\nconst { LocalObjectStore, toLocal } = require("@sluice/local");\nconst { toLambda } = require("@sluice/aws");',
+      "toLambda(countLines)",
     );
     const dir = await project(
       "cjs",
       { "src/index.cjs": `(async () => {\n${program}\n})().catch((error) => { console.error(error); process.exit(1); });\n` },
       { type: "commonjs" },
+      "aws",
     );
     expect(await runProgram(dir, "src/index.cjs")).toEqual(expected);
   });
 
-  it("plain JavaScript ESM", async () => {
+  it("plain JavaScript ESM, with @sluice/gcp", async () => {
     const dir = await project(
       "js-esm",
-      {
-        "src/index.mjs": PROGRAM(
-          'import { defineFunction, destinations, triggers } from "@sluice/core";\nimport { LocalObjectStore, toLocal } from "@sluice/local";',
-        ),
-      },
+      { "src/index.mjs": PROGRAM(`${ESM_IMPORTS}\nimport { toCloudFunction } from "@sluice/gcp";`, "toCloudFunction(countLines)") },
       { type: "module" },
+      "gcp",
     );
     expect(await runProgram(dir, "src/index.mjs")).toEqual(expected);
   });
