@@ -39,7 +39,7 @@ const translators: Array<(event: unknown) => unknown> = [
 ];
 
 describe("fuzzing the AWS translators and adapter", () => {
-  const count = 5_000;
+  const count = 10_000;
 
   it(`lets only EventTranslationError out of every translator, for ${count} mutated AWS events`, () => {
     let accepted = 0;

@@ -18,7 +18,7 @@ const deliveryTriggers = [
 ];
 
 describe("fuzzing the GCP translators with mutated real-shaped events", () => {
-  const count = 5_000;
+  const count = 10_000;
 
   it(`lets only EventTranslationError out of translation, for ${count} mutated events on every trigger`, () => {
     let accepted = 0;
