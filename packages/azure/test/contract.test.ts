@@ -43,7 +43,9 @@ describeAdapterContract({
     objectDeleted: ({ bucket, key }) =>
       eventGridBlobEvent("Microsoft.Storage.BlobDeleted", { url: blobUrl("sluicecontract", bucket, key), container: bucket, name: key }),
     http: ({ method, path, query, headers, body }) => {
-      const search = new URLSearchParams(Object.entries(query).flatMap(([name, values]) => values.map((value) => [name, value])));
+      const search = new URLSearchParams(
+        Object.entries(query).flatMap(([name, values]) => values.map((value): [string, string] => [name, value])),
+      );
       const url = `https://sluice-contract.azurewebsites.net/api${path}${search.size > 0 ? `?${search}` : ""}`;
       return { input: new HttpRequest({ method, url, headers, body: body === undefined ? undefined : { string: body } }) };
     },
