@@ -15,9 +15,14 @@ export interface DetectionRule {
 
 const first = (input: unknown) => (Array.isArray(input) ? input[0] : input);
 
+/** `app.eventGrid` binding data holds `data` and nothing else (the library sets none for HTTP and timers). */
+const noTriggerMetadataBeyondData = (metadata: unknown) =>
+  metadata === undefined || metadata === null || (typeof metadata === "object" && Object.keys(metadata).every((key) => key === "data"));
+
 /**
- * Every native source, in the order they are tried. Metadata-based rules come first: a queue or Service
- * Bus message whose body is an Event Grid event must be recognised as the message it is.
+ * Every native source. The rules exclude each other (the detection matrix test proves it on every
+ * fixture), so their order does not matter; a queue or Service Bus message whose body is an Event Grid
+ * event is recognised as the message it is, by its metadata.
  */
 export const DETECTION_RULES: readonly DetectionRule[] = [
   // Only the blob trigger's binding data holds `blobTrigger`, the "container/name" it matched.
@@ -32,10 +37,10 @@ export const DETECTION_RULES: readonly DetectionRule[] = [
   { source: "timer", matches: (input) => isTimerInput(input) },
   // Only the HTTP trigger passes a request with a URL, a method and a `Headers` object.
   { source: "http", matches: (input) => isHttpRequest(input) },
-  // CloudEvents 1.0 makes `specversion` mandatory; no other Azure payload has it.
-  { source: "cloudevents", matches: (input) => isCloudEvent(first(input)) },
-  // Only the Event Grid schema puts `eventType` next to `eventTime`.
-  { source: "event-grid", matches: (input) => isEventGridSchemaEvent(first(input)) },
+  // CloudEvents 1.0 makes `specversion` mandatory; Azure's are typed Microsoft.*; a queue's metadata means a queued copy.
+  { source: "cloudevents", matches: (input, metadata) => isCloudEvent(first(input)) && noTriggerMetadataBeyondData(metadata) },
+  // Only the Event Grid schema puts `eventType` next to `eventTime`; a queue's metadata means a queued copy.
+  { source: "event-grid", matches: (input, metadata) => isEventGridSchemaEvent(first(input)) && noTriggerMetadataBeyondData(metadata) },
 ];
 
 /** The native source of a handler's arguments, or `"unknown"`. */

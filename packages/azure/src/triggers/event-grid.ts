@@ -20,10 +20,17 @@ export function isEventGridSchemaEvent(value: unknown): value is Fields {
   return isRecord(value) && typeof value.eventType === "string" && "eventTime" in value && "id" in value;
 }
 
-/** Whether a value is one CloudEvents 1.0 event: the spec makes `specversion` mandatory, and nothing else Azure sends has it. */
+/**
+ * Whether a value is one CloudEvents 1.0 event from Azure: the spec makes `specversion` mandatory and
+ * nothing else Azure sends has it; Azure's system events are typed `Microsoft.*`, which tells them from
+ * another cloud's CloudEvents. Some Microsoft samples spell it `specVersion`.
+ */
 export function isCloudEvent(value: unknown): value is Fields {
   return (
-    isRecord(value) && (typeof value.specversion === "string" || typeof value.specVersion === "string") && typeof value.type === "string"
+    isRecord(value) &&
+    (typeof value.specversion === "string" || typeof value.specVersion === "string") &&
+    typeof value.type === "string" &&
+    value.type.startsWith("Microsoft.")
   );
 }
 
