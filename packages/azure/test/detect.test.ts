@@ -36,9 +36,9 @@ function azureSamples(): Sample[] {
       samples.push({ name: path, source, input: new HttpRequest(fixture.requestInit), triggerMetadata: undefined });
       continue;
     }
-    callsOf(fixture).forEach((call, index) =>
-      samples.push({ name: `${path}#${index}`, source, input: call.input, triggerMetadata: call.triggerMetadata }),
-    );
+    for (const [index, call] of callsOf(fixture).entries()) {
+      samples.push({ name: `${path}#${index}`, source, input: call.input, triggerMetadata: call.triggerMetadata });
+    }
     // What Event Grid POSTs, whole: the shape a raw-HTTP endpoint would parse.
     if (fixture.deliveredBody !== undefined) {
       samples.push({ name: `${path}#body`, source, input: fixture.deliveredBody, triggerMetadata: undefined });
