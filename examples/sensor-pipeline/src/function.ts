@@ -33,7 +33,8 @@ export function createAnalyzeSensors(config: SensorPipelineConfig = configFromEn
     onFailure: destinations.objectStore({ bucket: config.quarantineBucket, key: ({ event }) => `failed/${event.key}.ndjson` }),
     async handler(event, ctx) {
       const analysis = new SensorAnalysis(config.thresholds);
-      for await (const line of event.numberedLines()) {
+      // "json" splits records one a line or back to back ({…}{…}), whichever way Firehose was set up.
+      for await (const line of event.numberedLines({ split: "json" })) {
         if (line.text.trim() === "") continue;
         analysis.addLine();
         try {

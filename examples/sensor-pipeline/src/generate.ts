@@ -18,6 +18,11 @@ export interface GeneratorOptions {
   spikeRate?: number;
   /** Gzip every object, as Firehose does with GZIP compression (the key gets no suffix). Default false. */
   gzip?: boolean;
+  /**
+   * `"newline"`: one record a line (Firehose with a newline delimiter configured). `"none"`: records back
+   * to back, `{…}{…}`, as Firehose writes them by default. Default `"newline"`.
+   */
+  delimiter?: "newline" | "none";
   /** The delivery stream's name in the keys. Default "sensor-stream". */
   stream?: string;
   /** Same seed, same files, byte for byte. Default 42. */
@@ -146,7 +151,14 @@ export function* generateFirehoseFiles(options: GeneratorOptions = {}): Generato
     }
     // Firehose delivers when the buffer interval ends (a few seconds later, in practice).
     const delivered = new Date(windowEnd + 1000 + Math.floor(random() * 4000));
-    const text = lines.length > 0 ? `${lines.join("\n")}\n` : "";
+    // Broken lines stay on lines of their own even without a delimiter: a half-written record followed
+    // directly by the next one would be one unreadable record, which is not what a producer's crash leaves.
+    const text =
+      options.delimiter === "none"
+        ? lines.map((line) => (line.startsWith("{") && line.endsWith("}") ? line : `\n${line}\n`)).join("")
+        : lines.length > 0
+          ? `${lines.join("\n")}\n`
+          : "";
     const plain = new TextEncoder().encode(text);
     const gzip = options.gzip ?? false;
     yield {

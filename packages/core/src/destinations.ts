@@ -1,11 +1,43 @@
 import { ConfigurationError, type ProviderName, type SerializedError } from "./errors.js";
 import type { Context } from "./context.js";
+import type { NeutralEventData } from "./events.js";
 import type { ObjectBody } from "./store.js";
 
 /** What a destination's key function and a custom destination receive. */
 export interface DestinationArgs<E, R> {
   event: E;
   result: R;
+}
+
+/**
+ * The event as a destination's key function sees it when its type is not spelled out: the fields of
+ * every kind, optional. (TypeScript cannot infer the trigger's event type through the factory call,
+ * so `destinations.objectStore<DestinationArgs<ObjectEventData, Report>>(…)` gives exact types.)
+ */
+export interface DestinationEvent {
+  kind: NeutralEventData["kind"];
+  id?: string;
+  time?: string;
+  provider: ProviderName;
+  bucket?: string;
+  key?: string;
+  size?: number;
+  etag?: string;
+  version?: string;
+  contentType?: string;
+  method?: string;
+  path?: string;
+  schedule?: string;
+  name?: string;
+  source?: string;
+  payload?: unknown;
+}
+
+/** What a key function gets by default: the event, and the result (as `destination`) or the failures (as `onFailure`). */
+export interface DefaultKeyArgs {
+  event: DestinationEvent;
+  result?: any;
+  failures?: FailureRecord[];
 }
 
 /** One thing that failed: the whole event, one line of it, or one message. */
@@ -71,7 +103,7 @@ export const destinations = {
    * Writes to `bucket` under `key(...)`. A result is written as JSON (strings and bytes as they are);
    * a failure report as newline-delimited JSON, one failure a line. Writes are whole or nothing.
    */
-  objectStore<A = any>(options: ObjectStoreDestinationOptions<A>): ObjectStoreDestination<A> {
+  objectStore<A = DefaultKeyArgs>(options: ObjectStoreDestinationOptions<A>): ObjectStoreDestination<A> {
     if (typeof options?.bucket !== "string" || options.bucket === "") {
       throw new ConfigurationError("destinations.objectStore: bucket must be a non-empty string");
     }

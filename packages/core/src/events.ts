@@ -34,6 +34,12 @@ export interface LinesOptions {
    * `onFailure` (quarantined) with its first 64 KiB. Default 1 MiB.
    */
   maxLineLength?: number;
+  /**
+   * `"newline"` (the default): one record a line. `"json"`: JSON records one a line or written back to
+   * back with no delimiter (`{…}{…}`, as Firehose writes them unless told otherwise); numbers then count
+   * records rather than physical lines.
+   */
+  split?: "newline" | "json";
 }
 
 /** One line of an object, with its 1-based number. */

@@ -26,6 +26,17 @@ export interface FunctionDefinition<T extends Trigger, R> {
    * instead of back to the platform for another retry. Default: retry as long as the platform does.
    */
   maxAttempts?: number;
+  /**
+   * Allow a destination that writes where the function's own trigger watches. Without it,
+   * `defineFunction` refuses such a definition, since every output would trigger the function again.
+   */
+  allowRecursion?: boolean;
+  /**
+   * Outputs carry a hop count (`sluice-hops` metadata): one more than their input's. An input whose count
+   * has reached this limit is not processed again: the function reports it to `onFailure` instead of
+   * writing. Default 8.
+   */
+  maxHops?: number;
 }
 
 /** A defined function: what `toLambda`, `toCloudFunction`, `toAzureFunction` and `toLocal` take. */
@@ -76,7 +87,48 @@ export function defineFunction<T extends Trigger, R>(definition: FunctionDefinit
   if (definition.maxAttempts !== undefined && !(Number.isInteger(definition.maxAttempts) && definition.maxAttempts >= 1)) {
     throw new ConfigurationError(`function ${name}: maxAttempts must be an integer >= 1`);
   }
+  if (definition.maxHops !== undefined && !(Number.isInteger(definition.maxHops) && definition.maxHops >= 1)) {
+    throw new ConfigurationError(`function ${name}: maxHops must be an integer >= 1`);
+  }
+  if (!definition.allowRecursion)
+    refuseRecursion(name, trigger as Trigger, definition.destination as Destination | undefined, "destination");
+  if (!definition.allowRecursion) refuseRecursion(name, trigger as Trigger, definition.onFailure as Destination | undefined, "onFailure");
   return Object.freeze({ ...definition, __sluice: "function" as const });
+}
+
+/**
+ * Refuses a destination that writes into the bucket and prefix its own trigger watches. The key is a
+ * function, so it is tried on a sample event inside the trigger's filter: if the key it gives would match
+ * the filter too, every output would start the function again. A key function that cannot run on the
+ * sample (it needs the real result) is given the benefit of the doubt; the hop count still stops a loop
+ * at run time.
+ */
+function refuseRecursion(name: string, trigger: Trigger, destination: Destination | undefined, role: string): void {
+  if (destination?.kind !== "objectStore" || trigger.kind !== "object.created") return;
+  if (destination.bucket !== trigger.bucket) return;
+  const sampleKey = `${trigger.prefix ?? ""}sluice-recursion-probe${trigger.suffix ?? ""}`;
+  const event = {
+    kind: "object.created",
+    id: "probe",
+    time: new Date(0).toISOString(),
+    bucket: trigger.bucket,
+    key: sampleKey,
+    provider: "local",
+  };
+  let key: unknown;
+  try {
+    key = destination.key({ event, result: {}, failures: [] });
+  } catch {
+    return;
+  }
+  if (typeof key !== "string") return;
+  const inside = key.startsWith(trigger.prefix ?? "") && key.endsWith(trigger.suffix ?? "");
+  if (inside) {
+    throw new ConfigurationError(
+      `function ${name}: its ${role} writes to ${destination.bucket}/${key}, which its own trigger watches, so each output would run it again. ` +
+        "Write elsewhere (another bucket or prefix), or set allowRecursion: true if the handler stops the loop itself.",
+    );
+  }
 }
 
 /** Whether a value is a function made by {@link defineFunction}. */

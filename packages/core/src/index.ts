@@ -20,6 +20,8 @@ export type {
   CustomDestination,
   Destination,
   DestinationArgs,
+  DestinationEvent,
+  DefaultKeyArgs,
   FailureRecord,
   FailureReport,
   ObjectStoreDestination,
@@ -62,3 +64,5 @@ export type { ListOptions, ObjectBody, ObjectInfo, ObjectStore, PutOptions } fro
 export { epochToIsoTime, isoTimeFromMillis, normalizeIsoTime } from "./time.js";
 export * from "./runtime/index.js";
 export { headersFromPairs, queryFromPairs } from "./http-query.js";
+export { objectStoreIdempotency, once } from "./idempotency.js";
+export type { IdempotencyStore } from "./idempotency.js";

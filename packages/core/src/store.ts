@@ -46,4 +46,11 @@ export interface ObjectStore {
   list(bucket: string, options?: ListOptions): AsyncIterable<ObjectInfo>;
   /** Deletes an object; deleting a missing object is not an error. */
   delete(bucket: string, key: string): Promise<void>;
+  /**
+   * Writes an object only if none exists under `key`, atomically: resolves `true` when this call created
+   * it, `false` (writing nothing) when one was there. Backed by the store's conditional write (S3
+   * `If-None-Match: *`, GCS `ifGenerationMatch: 0`, Azure `If-None-Match: *`, an exclusive link on the
+   * filesystem). Optional: an idempotency store needs it.
+   */
+  putIfAbsent?(bucket: string, key: string, body: string | Uint8Array, options?: PutOptions): Promise<boolean>;
 }

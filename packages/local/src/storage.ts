@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { link, mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -65,6 +65,12 @@ export class LocalObjectStore implements ObjectStore {
     }
     if (segments.some((segment) => segment === ""))
       throw new InvalidKeyError(bucket, key, "contains an empty segment ('//' or a trailing '/')");
+    // S3's limit, which the other clouds exceed; a longer key could not be carried to every cloud anyway.
+    if (Buffer.byteLength(key) > 1024) throw new InvalidKeyError(bucket, key.slice(0, 64), "is longer than 1024 bytes");
+    // A file name longer than the filesystem allows would fail deep inside fs with ENAMETOOLONG.
+    if (segments.some((segment) => Buffer.byteLength(segment) > 255)) {
+      throw new InvalidKeyError(bucket, key.slice(0, 64), "has a segment longer than 255 bytes, more than a file name may hold");
+    }
     const path = resolve(bucketDir, key);
     if (!path.startsWith(bucketDir + sep)) throw new InvalidKeyError(bucket, key, "resolves outside the bucket");
     return path;
@@ -130,6 +136,33 @@ export class LocalObjectStore implements ObjectStore {
     } finally {
       await rm(temp, { force: true });
     }
+  }
+
+  async putIfAbsent(bucket: string, key: string, body: string | Uint8Array, options: PutOptions = {}): Promise<boolean> {
+    const path = this.pathOf(bucket, key);
+    const tempDir = join(this.root, TEMP_DIR);
+    await mkdir(tempDir, { recursive: true });
+    await mkdir(dirname(path), { recursive: true });
+    const temp = join(tempDir, randomUUID());
+    const bytes = typeof body === "string" ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    try {
+      await writeFile(temp, bytes);
+      // link(2) fails with EEXIST when the name is taken: an atomic create-if-absent, whole content included.
+      await link(temp, path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+      throw error;
+    } finally {
+      await rm(temp, { force: true });
+    }
+    const { mtimeMs } = await stat(path);
+    const sidecar: Sidecar = { etag: createHash("md5").update(bytes).digest("hex"), size: bytes.length, mtimeMs };
+    if (options.contentType) sidecar.contentType = options.contentType;
+    if (options.metadata) sidecar.metadata = lowerCaseKeys(options.metadata);
+    const sidecarPath = this.sidecarPath(bucket, key);
+    await mkdir(dirname(sidecarPath), { recursive: true });
+    await writeFile(sidecarPath, JSON.stringify(sidecar));
+    return true;
   }
 
   async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {

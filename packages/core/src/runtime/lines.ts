@@ -174,3 +174,95 @@ export async function readAllBytes(source: ReadableStream<Uint8Array>): Promise<
   }
   return concatBytes(chunks, size);
 }
+
+const OPEN_BRACE = 123; // {
+const CLOSE_BRACE = 125; // }
+const OPEN_BRACKET = 91; // [
+const CLOSE_BRACKET = 93; // ]
+const QUOTE = 34; // "
+const BACKSLASH = 92; // \
+const NEWLINE = 10; // \n
+
+/**
+ * Splits a byte stream into JSON records written back to back, as Firehose writes them when no
+ * delimiter is configured (`{…}{…}`), or one a line, or both mixed. A newline always ends a record (JSON
+ * text cannot hold a raw newline, so a broken record never swallows the next line); within a line, a
+ * record ends where its outermost object or array closes. Records are numbered from 1; text that is not
+ * an object or array runs to the end of its line and is yielded as one record for the caller to reject.
+ */
+export async function* splitJsonRecords(source: ReadableStream<Uint8Array>, options: SplitLinesOptions = {}): AsyncGenerator<NumberedLine> {
+  const maxLength = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
+  const decoder = new TextDecoder("utf-8");
+  const reader = source.getReader();
+  let pending = "";
+  let number = 0;
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let overlong = false;
+  let overlongLength = 0;
+
+  const emit = (text: string): NumberedLine | undefined => {
+    const trimmed = text.trim();
+    if (trimmed === "" && !overlong) return undefined;
+    number++;
+    if (overlong) {
+      options.onLineTooLong?.({ number, text: pending.slice(0, OVERLONG_LINE_KEPT) }, overlongLength + text.length);
+      overlong = false;
+      overlongLength = 0;
+      return undefined;
+    }
+    return { number, text: trimmed };
+  };
+
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      const chunk = done ? decoder.decode() : decoder.decode(value, { stream: true });
+      let start = 0;
+      for (let index = 0; index < chunk.length; index++) {
+        const code = chunk.charCodeAt(index);
+        if (code === NEWLINE) {
+          const record = emit(pending + chunk.slice(start, index));
+          pending = "";
+          depth = 0;
+          inString = false;
+          escaped = false;
+          start = index + 1;
+          if (record) yield record;
+          continue;
+        }
+        if (inString) {
+          if (escaped) escaped = false;
+          else if (code === BACKSLASH) escaped = true;
+          else if (code === QUOTE) inString = false;
+          continue;
+        }
+        if (code === QUOTE) inString = depth > 0;
+        else if (code === OPEN_BRACE || code === OPEN_BRACKET) depth++;
+        else if ((code === CLOSE_BRACE || code === CLOSE_BRACKET) && depth > 0 && --depth === 0) {
+          const record = emit(pending + chunk.slice(start, index + 1));
+          pending = "";
+          start = index + 1;
+          if (record) yield record;
+        }
+      }
+      const rest = chunk.slice(start);
+      if (overlong) {
+        overlongLength += rest.length;
+      } else if (pending.length + rest.length > maxLength) {
+        // Keep the head for the quarantine record, and stop buffering the rest of this record.
+        pending = (pending + rest).slice(0, OVERLONG_LINE_KEPT);
+        overlong = true;
+        overlongLength = pending.length;
+      } else {
+        pending += rest;
+      }
+      if (done) break;
+    }
+    const last = emit(overlong ? "" : pending);
+    if (last) yield last;
+  } finally {
+    reader.releaseLock();
+  }
+}

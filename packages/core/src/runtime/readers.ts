@@ -13,7 +13,7 @@ import type {
   ObjectEventData,
 } from "../events.js";
 import type { ObjectStore } from "../store.js";
-import { maybeGunzip, readAllBytes, splitLines } from "./lines.js";
+import { maybeGunzip, readAllBytes, splitJsonRecords, splitLines } from "./lines.js";
 
 const utf8 = new TextDecoder("utf-8");
 
@@ -31,7 +31,7 @@ export function withObjectReaders(
 ): ObjectCreatedEvent {
   const open = () => lazyStream(() => store.get(data.bucket, data.key));
   const numberedLines = (options: LinesOptions = {}) =>
-    splitLines(maybeGunzip(open(), options.gzip ?? "auto"), {
+    (options.split === "json" ? splitJsonRecords : splitLines)(maybeGunzip(open(), options.gzip ?? "auto"), {
       maxLineLength: options.maxLineLength,
       onLineTooLong: reportOverlong,
     });

@@ -63,6 +63,19 @@ export interface FunctionRuntime {
 }
 
 const DEFAULT_TIMEOUT_MARGIN_MS = 500;
+const DEFAULT_MAX_HOPS = 8;
+/** The metadata name under which outputs carry their hop count. */
+export const HOPS_METADATA = "sluice-hops";
+
+/** The hop count an object carries; 0 when it has none or cannot be read (the handler's own read will say why). */
+async function readHops(store: ObjectStore, data: ObjectEventData): Promise<number> {
+  try {
+    const hops = Number((await store.head(data.bucket, data.key))?.metadata?.[HOPS_METADATA] ?? 0);
+    return Number.isSafeInteger(hops) && hops > 0 ? hops : 0;
+  } catch {
+    return 0;
+  }
+}
 
 /**
  * Creates the runtime that every provider runs a function through, so that filters, failure routing,
@@ -161,6 +174,12 @@ export function createRuntime(fn: SluiceFunction, options: RuntimeOptions): Func
             }),
           )
         : data;
+    // Outputs carry a hop count one above their input's, so a loop through buckets stops at maxHops.
+    // The input's count is read while the handler runs, and only when there is an output to count.
+    const inputHops =
+      data.kind === "object.created" && fn.destination?.kind === "objectStore"
+        ? readHops(requireStore("read objects"), data)
+        : Promise.resolve(0);
     let value: unknown;
     try {
       value = await callHandler(event, context, controller, budget);
@@ -172,8 +191,21 @@ export function createRuntime(fn: SluiceFunction, options: RuntimeOptions): Func
       }
       return handlerFailed(data, error, quarantined, context);
     }
+    const hops = await inputHops;
+    if (hops >= (fn.maxHops ?? DEFAULT_MAX_HOPS)) {
+      const error = new SluiceError(
+        "HOP_LIMIT",
+        `input has been through ${hops} functions already (maxHops ${fn.maxHops ?? DEFAULT_MAX_HOPS}): not writing again`,
+      );
+      context.log.error("hop limit reached; the output is not written", { hops });
+      // Not retried: a retry would meet the same limit. Reported, so the loop is seen.
+      const routed = await handlerFailed(data, error, quarantined, context);
+      return routed.status === "failed" ? { status: "ignored", reason: error.message } : routed;
+    }
     try {
-      if (fn.destination && value !== undefined) await deliver(fn.destination, { event: data, result: value }, context, "destination");
+      if (fn.destination && value !== undefined) {
+        await deliver(fn.destination, { event: data, result: value }, context, "destination", { [HOPS_METADATA]: String(hops + 1) });
+      }
       if (quarantined.length > 0) await reportFailures(data, quarantined.map(toFailureRecord), context);
     } catch (error) {
       context.log.error("writing output failed; the event will be retried", { error: serializeError(error) });
@@ -292,7 +324,13 @@ export function createRuntime(fn: SluiceFunction, options: RuntimeOptions): Func
     await deliver(fn.onFailure, report, context, "onFailure");
   }
 
-  async function deliver(destination: Destination, args: unknown, context: Context, role: "destination" | "onFailure") {
+  async function deliver(
+    destination: Destination,
+    args: unknown,
+    context: Context,
+    role: "destination" | "onFailure",
+    metadata?: Record<string, string>,
+  ) {
     if (destination.kind === "custom") {
       await destination.deliver(args, context);
       return;
@@ -307,7 +345,7 @@ export function createRuntime(fn: SluiceFunction, options: RuntimeOptions): Func
         ? { body: failureLines(args as FailureReport), contentType: destination.contentType ?? "application/x-ndjson" }
         : serializeResult((args as { result: unknown }).result, destination.contentType);
     try {
-      await store.put(destination.bucket, key, body, { contentType });
+      await store.put(destination.bucket, key, body, metadata ? { contentType, metadata } : { contentType });
     } catch (error) {
       throw error instanceof SluiceError ? error : new StorageError("put", destination.bucket, key, { cause: error });
     }

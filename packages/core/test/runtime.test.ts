@@ -1,0 +1,272 @@
+import { describe, expect, it } from "vitest";
+import {
+  createRuntime,
+  defineFunction,
+  destinations,
+  HttpError,
+  isHttpResponseInit,
+  silentLogger,
+  TimeoutError,
+  toHttpResult,
+  triggers,
+  type FailureReport,
+  type HttpEventData,
+  type MessagesEventData,
+  type Outcome,
+} from "../src/index.js";
+
+const encoder = new TextEncoder();
+
+function batch(bodies: string[], attempts: Array<number | undefined> = []): MessagesEventData {
+  return {
+    kind: "messages",
+    source: "queue",
+    name: "readings",
+    provider: "local",
+    messages: bodies.map((body, index) => {
+      const attempt = attempts[index];
+      return {
+        id: `m${index}`,
+        time: "2026-11-23T14:05:00.000Z",
+        body: encoder.encode(body),
+        attributes: {},
+        ...(attempt === undefined ? {} : { attempt }),
+      };
+    }),
+  };
+}
+
+function httpEvent(fields: Partial<HttpEventData> = {}): HttpEventData {
+  return {
+    kind: "http",
+    id: "r1",
+    time: "2026-11-23T14:05:00.000Z",
+    method: "GET",
+    path: "/",
+    headers: {},
+    query: {},
+    provider: "local",
+    ...fields,
+  };
+}
+
+describe("deadlines", () => {
+  it("aborts ctx.signal and fails with TimeoutError before the platform's deadline; the input goes to onFailure", async () => {
+    const reports: FailureReport[] = [];
+    let aborted: unknown;
+    const fn = defineFunction({
+      name: "slow",
+      trigger: triggers.invoke(),
+      timeoutMarginMs: 50,
+      onFailure: destinations.custom((report: FailureReport) => {
+        reports.push(report);
+      }),
+      handler: (_event, ctx) =>
+        new Promise((resolve) => {
+          ctx.signal.addEventListener("abort", () => {
+            aborted = ctx.signal.reason;
+            resolve("too late");
+          });
+        }),
+    });
+    const runtime = createRuntime(fn, { provider: "local", log: silentLogger });
+    const outcome = await runtime.dispatch(
+      { kind: "invoke", id: "1", time: "2026-11-23T14:05:00.000Z", payload: { n: 1 }, provider: "local" },
+      { invocationId: "inv-1", deadline: Date.now() + 120 },
+    );
+    expect(outcome.status).toBe("routed");
+    expect((outcome as { error: unknown }).error).toBeInstanceOf(TimeoutError);
+    expect(aborted).toBeInstanceOf(TimeoutError);
+    expect(reports).toHaveLength(1);
+    expect(reports[0]?.event).toMatchObject({ kind: "invoke", payload: { n: 1 } });
+    expect(reports[0]?.failures[0]?.error.name).toBe("TimeoutError");
+  });
+});
+
+describe("message batches", () => {
+  it("retries failed messages, and routes those past maxAttempts to onFailure with their bodies", async () => {
+    const routed: FailureReport[] = [];
+    const fn = defineFunction({
+      name: "attempts",
+      trigger: triggers.messages({ source: "queue", name: "readings" }),
+      maxAttempts: 3,
+      onFailure: destinations.custom((report: FailureReport) => {
+        routed.push(report);
+      }),
+      async handler(event) {
+        await event.each((message) => {
+          if (message.text().startsWith("bad")) throw new Error(`cannot use ${message.id}`);
+        });
+      },
+    });
+    const runtime = createRuntime(fn, { provider: "local", log: silentLogger });
+    const outcome = await runtime.dispatch(batch(["ok", "bad-early", "bad-late", "ok"], [1, 1, 3, 5]), { invocationId: "i" });
+    expect(outcome).toStrictEqual({ status: "messages", failedMessageIds: ["m1"], routedMessageIds: ["m2"] });
+    expect(routed).toHaveLength(1);
+    expect(routed[0]?.failures).toStrictEqual([{ error: { name: "Error", message: "cannot use m2" }, messageId: "m2", raw: "bad-late" }]);
+  });
+
+  it("routes every failed message at once when the platform will not redeliver, keeping binary bodies exactly", async () => {
+    const routed: FailureReport[] = [];
+    const fn = defineFunction({
+      name: "no-redelivery",
+      trigger: triggers.messages({ source: "stream", name: "hub" }),
+      onFailure: destinations.custom((report: FailureReport) => {
+        routed.push(report);
+      }),
+      async handler(event) {
+        event.messages[1]?.fail(new Error("no"));
+      },
+    });
+    const runtime = createRuntime(fn, { provider: "local", log: silentLogger });
+    const data = batch(["a", "b"]);
+    (data.messages[1] as { body: Uint8Array }).body = new Uint8Array([0xff, 0xfe, 0x00]);
+    const outcome = await runtime.dispatch(data, { invocationId: "i", redelivers: false });
+    expect(outcome).toStrictEqual({ status: "messages", failedMessageIds: [], routedMessageIds: ["m1"] });
+    expect(routed[0]?.failures[0]).toMatchObject({ messageId: "m1", data: { bodyBase64: "//4A" } });
+  });
+
+  it("fails the invocation when messages cannot be redelivered and onFailure cannot take them", async () => {
+    const fn = defineFunction({
+      name: "nowhere",
+      trigger: triggers.messages({ source: "stream", name: "hub" }),
+      async handler(event) {
+        event.messages[0]?.fail();
+      },
+    });
+    const outcome = await createRuntime(fn, { provider: "local", log: silentLogger }).dispatch(batch(["a"]), {
+      invocationId: "i",
+      redelivers: false,
+    });
+    expect(outcome.status).toBe("failed");
+  });
+
+  it("fails every message when the handler throws, including those it had not reached", async () => {
+    const fn = defineFunction({
+      name: "throws",
+      trigger: triggers.messages({ source: "queue", name: "q" }),
+      async handler() {
+        throw new Error("down");
+      },
+    });
+    const outcome = await createRuntime(fn, { provider: "local", log: silentLogger }).dispatch(batch(["a", "b", "c"]), {
+      invocationId: "i",
+    });
+    expect(outcome).toStrictEqual({ status: "messages", failedMessageIds: ["m0", "m1", "m2"], routedMessageIds: [] });
+  });
+
+  it("runs `each` with bounded concurrency", async () => {
+    let running = 0;
+    let peak = 0;
+    const fn = defineFunction({
+      name: "concurrency",
+      trigger: triggers.messages({ source: "queue", name: "q" }),
+      async handler(event) {
+        await event.each(
+          async () => {
+            running++;
+            peak = Math.max(peak, running);
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            running--;
+          },
+          { concurrency: 3 },
+        );
+      },
+    });
+    await createRuntime(fn, { provider: "local", log: silentLogger }).dispatch(batch(Array.from({ length: 10 }, () => "x")), {
+      invocationId: "i",
+    });
+    expect(peak).toBe(3);
+  });
+});
+
+describe("http", () => {
+  const run = async (handler: (event: any) => unknown, data: HttpEventData, path?: string, methods?: string[]) => {
+    const fn = defineFunction({ name: "web", trigger: triggers.http({ path, methods }), handler });
+    const outcome: Outcome = await createRuntime(fn, { provider: "local", log: silentLogger }).dispatch(data, { invocationId: "i" });
+    if (outcome.status !== "http") throw new Error(`expected an http outcome, got ${outcome.status}`);
+    return outcome.response;
+  };
+
+  it("matches path templates, decodes parameters, answers 404 and 405", async () => {
+    const echo = (event: any) => event.params;
+    expect(JSON.parse((await run(echo, httpEvent({ path: "/items/a%20b" }), "/items/{id}")).body as string)).toEqual({ id: "a b" });
+    expect((await run(echo, httpEvent({ path: "/items/a/b" }), "/items/{id}")).status).toBe(404);
+    expect(JSON.parse((await run(echo, httpEvent({ path: "/files/a/b.txt" }), "/files/{path+}")).body as string)).toEqual({
+      path: "a/b.txt",
+    });
+    expect((await run(echo, httpEvent({ method: "DELETE", path: "/items/1" }), "/items/{id}", ["GET"])).status).toBe(405);
+  });
+
+  it("answers 413 for a body over the limit, 400 for bad JSON, 500 without details for anything else", async () => {
+    const big = httpEvent({ method: "POST", body: { data: "x".repeat(7 * 1024 * 1024), encoding: "utf8" } });
+    expect((await run((event) => event.text(), big)).status).toBe(413);
+    expect((await run((event) => event.json(), httpEvent({ method: "POST", body: { data: "{", encoding: "utf8" } }))).status).toBe(400);
+    const crash = await run(() => {
+      throw new Error("secret database password in message");
+    }, httpEvent());
+    expect(crash.status).toBe(500);
+    expect(crash.body).not.toContain("secret");
+    const explicit = await run(() => {
+      throw new HttpError(422, "value must be a number");
+    }, httpEvent());
+    expect([explicit.status, JSON.parse(explicit.body as string)]).toEqual([422, { error: "value must be a number" }]);
+  });
+
+  it("decodes base64 bodies", async () => {
+    const response = await run(
+      async (event) => Array.from(await event.bytes()),
+      httpEvent({ method: "POST", body: { data: "AP8=", encoding: "base64" } }),
+    );
+    expect(JSON.parse(response.body as string)).toEqual([0, 255]);
+  });
+});
+
+describe("toHttpResult", () => {
+  it("turns every kind of return into one response shape", async () => {
+    expect(await toHttpResult({ a: 1 })).toStrictEqual({
+      status: 200,
+      headers: { "content-type": "application/json" },
+      cookies: [],
+      body: '{"a":1}',
+    });
+    expect(await toHttpResult(undefined)).toStrictEqual({ status: 204, headers: {}, cookies: [], body: "" });
+    expect(await toHttpResult("hi")).toStrictEqual({
+      status: 200,
+      headers: { "content-type": "text/plain; charset=utf-8" },
+      cookies: [],
+      body: "hi",
+    });
+    expect(await toHttpResult({ status: 302, headers: { Location: "/x", "Set-Cookie": ["a=1", "b=2"] } })).toStrictEqual({
+      status: 302,
+      headers: { location: "/x" },
+      cookies: ["a=1", "b=2"],
+      body: "",
+    });
+    const web = new Response(new Uint8Array([1, 2]), { status: 201, headers: { "content-type": "image/png", "set-cookie": "s=1" } });
+    expect(await toHttpResult(web)).toStrictEqual({
+      status: 201,
+      headers: { "content-type": "image/png" },
+      cookies: ["s=1"],
+      body: new Uint8Array([1, 2]),
+    });
+  });
+
+  it("treats a value with other keys beside status as data, not a response", () => {
+    expect(isHttpResponseInit({ status: 200, body: "x" })).toBe(true);
+    expect(isHttpResponseInit({ status: 200, sensor: "s-001" })).toBe(false);
+    expect(isHttpResponseInit({ status: "ok" })).toBe(false);
+  });
+});
+
+describe("filters", () => {
+  it("throws a typed error, not a TypeError, when an event of another kind reaches a function", async () => {
+    const fn = defineFunction({ name: "web", trigger: triggers.http(), handler: () => "x" });
+    await expect(
+      createRuntime(fn, { provider: "aws", log: silentLogger }).dispatch(
+        { kind: "schedule", id: "1", time: "2026-11-23T14:05:00.000Z", schedule: "s", provider: "aws" },
+        { invocationId: "i" },
+      ),
+    ).rejects.toMatchObject({ name: "EventTranslationError", provider: "aws", field: "kind" });
+  });
+});
