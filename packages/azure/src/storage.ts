@@ -99,6 +99,29 @@ export class BlobObjectStore implements ObjectStore {
     }
   }
 
+  /**
+   * Creates the blob only if none exists, with `If-None-Match: *` on a single-shot upload: Azure answers
+   * 409 `BlobAlreadyExists` when the name is taken (412 on some paths), and nothing is written.
+   */
+  async putIfAbsent(bucket: string, key: string, body: string | Uint8Array, options: PutOptions = {}): Promise<boolean> {
+    const blob = this.client.getContainerClient(bucket).getBlockBlobClient(key);
+    const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    try {
+      await blob.upload(bytes, bytes.length, {
+        conditions: { ifNoneMatch: "*" },
+        blobHTTPHeaders: options.contentType ? { blobContentType: options.contentType } : undefined,
+        metadata: options.metadata ? encodeMetadata(options.metadata) : undefined,
+      });
+      return true;
+    } catch (error) {
+      // Only "the name is taken" means false; a lease or a rehydration also answers 409 and must not pass for it.
+      const code = errorCodeOf(error);
+      if ((statusOf(error) === 409 && code === "BlobAlreadyExists") || (statusOf(error) === 412 && code === "ConditionNotMet"))
+        return false;
+      throw storageFailure("putIfAbsent", bucket, key, error);
+    }
+  }
+
   async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
     try {
       const properties = await this.client.getContainerClient(bucket).getBlobClient(key).getProperties();
@@ -151,6 +174,12 @@ export class BlobObjectStore implements ObjectStore {
 function statusOf(error: unknown): number | undefined {
   const status = (error as { statusCode?: unknown } | null)?.statusCode;
   return typeof status === "number" ? status : undefined;
+}
+
+function errorCodeOf(error: unknown): string | undefined {
+  const candidate = error as { code?: unknown; details?: { errorCode?: unknown } } | null;
+  const code = candidate?.details?.errorCode ?? candidate?.code;
+  return typeof code === "string" ? code : undefined;
 }
 
 function storageFailure(operation: string, bucket: string, key: string | undefined, error: unknown): Error {
