@@ -29,7 +29,15 @@ import { fromServiceBus } from "./triggers/service-bus.js";
 import { fromStorageQueue } from "./triggers/storage-queue.js";
 import { fromTimer } from "./triggers/timer.js";
 
-/** Options of {@link toAzureFunction}: registration choices, the store, logging and the time limit. */
+/**
+ * Options of {@link toAzureFunction}: registration choices, the store, logging and the time limit.
+ * `connection` names the trigger's connection; `storageConnection` the default store's.
+ *
+ * @example
+ * ```ts
+ * toAzureFunction(analyzeSensors, { storageConnection: "SensorStorage", functionTimeoutMs: 10 * 60_000, logLevel: "debug" });
+ * ```
+ */
 export interface AzureOptions extends AzureRegistrationOptions {
   /** Register with `app` from `@azure/functions` (default `true`). `false` only builds the handler. */
   register?: boolean;
@@ -51,7 +59,15 @@ export interface AzureOptions extends AzureRegistrationOptions {
   routePrefix?: string;
 }
 
-/** The handler registered with Azure, returned so that tests and custom registrations can call it. */
+/**
+ * The handler registered with Azure, returned so that tests and custom registrations can call it.
+ *
+ * @example
+ * ```ts
+ * const handler = toAzureFunction(analyzeSensors, { register: false });
+ * app.eventGrid("analyze-sensors-eu", { handler });
+ * ```
+ */
 export type AzureHandler = (input: unknown, context: InvocationContext) => Promise<unknown>;
 
 const DEFAULT_FUNCTION_TIMEOUT_MS = 5 * 60_000;

@@ -1,12 +1,24 @@
 import { ConfigurationError, type SluiceFunction, type Trigger } from "@sluice/core";
 
-/** How object events reach an object-triggered function. */
+/**
+ * How object events reach an object-triggered function.
+ *
+ * @example
+ * ```ts
+ * toAzureFunction(analyzeSensors, { objectEvents: "storageQueue", queueName: "blob-events" });
+ * ```
+ */
 export type ObjectEventsVia = "eventGrid" | "storageBlob" | "storageQueue" | "serviceBusQueue";
 
-/** Where a `messages` trigger's messages come from on Azure. */
-export type MessagesService = "storageQueue" | "serviceBus" | "eventHub";
-
-/** Registration choices; every field has a default, documented with it. */
+/**
+ * Registration choices; every field has a default, documented with it.
+ *
+ * @example
+ * ```ts
+ * toAzureFunction(readTelemetry, { connection: "TelemetryHub", consumerGroup: "sluice" }); // app.eventHub
+ * toAzureFunction(handleJobs, { queueService: "serviceBus", connection: "ServiceBus", cardinality: "many" });
+ * ```
+ */
 export interface AzureRegistrationOptions {
   /** The Azure function's name. Default: the Sluice function's name. */
   name?: string;
@@ -40,7 +52,18 @@ export interface AzureRegistrationOptions {
   retry?: RetryPolicy;
 }
 
-/** The v4 model's retry policy shape. */
+/**
+ * The v4 model's retry policy shape. The host retries the same invocation in memory before it moves on
+ * (for Event Hubs: before it checkpoints).
+ *
+ * @example
+ * ```ts
+ * toAzureFunction(readTelemetry, {
+ *   connection: "TelemetryHub",
+ *   retry: { strategy: "exponentialBackoff", maxRetryCount: 5, minimumInterval: { seconds: 2 }, maximumInterval: { minutes: 1 } },
+ * });
+ * ```
+ */
 export type RetryPolicy =
   | { strategy: "fixedDelay"; maxRetryCount: number; delayInterval: { milliseconds?: number; seconds?: number; minutes?: number } }
   | {

@@ -12,7 +12,14 @@ import {
   StorageError,
 } from "@sluice/core";
 
-/** Where a {@link BlobObjectStore} gets its client. */
+/**
+ * Where a {@link BlobObjectStore} gets its client.
+ *
+ * @example
+ * ```ts
+ * new BlobObjectStore({ connection: "SensorStorage" }); // reads process.env.SensorStorage on first use
+ * ```
+ */
 export interface BlobObjectStoreOptions {
   /** A client you built (managed identity, custom pipeline, Azurite). Takes precedence over `connection`. */
   blobServiceClient?: BlobServiceClient;

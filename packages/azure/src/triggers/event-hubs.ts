@@ -73,10 +73,3 @@ export function fromEventHubs(input: unknown, metadata: unknown, options: { name
   });
   return { kind: "messages", source: "stream", name: options.name, messages, provider: "azure" };
 }
-
-/** The partition the batch came from, where the metadata says. */
-export function partitionOf(metadata: unknown): string | undefined {
-  if (!isRecord(metadata)) return undefined;
-  const context = isRecord(metadata.triggerPartitionContext) ? metadata.triggerPartitionContext : metadata.partitionContext;
-  return isRecord(context) ? idString(context.partitionId) : undefined;
-}
