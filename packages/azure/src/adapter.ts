@@ -142,6 +142,10 @@ export function toAzureFunction<T extends Trigger, R>(fn: SluiceFunction<T, R>, 
     return undefined;
   };
 
+  if (trigger.kind === "messages" && trigger.source === "stream" && !fn.onFailure) {
+    // Event Hubs checkpoints past a failed batch: without onFailure, a failed event has nowhere to survive.
+    log.warn("an Event Hubs function without onFailure loses the events that fail", { function: registration.name });
+  }
   if (options.register !== false) registerWithApp(registration, handler, trigger, log);
   return handler;
 }

@@ -79,6 +79,12 @@ describe("Event Grid and CloudEvents blob events", () => {
     ]);
   });
 
+  it("accepts a CloudEvent spelled with specVersion, as some Microsoft samples do", () => {
+    const fixture = loadFixture("eventgrid-cloudevents/blob-created.json");
+    const { specversion, ...rest } = fixture.input;
+    expect(fromEventGrid({ ...rest, specVersion: specversion })).toStrictEqual([objectFromFacts(fixture.expected)]);
+  });
+
   it("reads the account from the path for emulator and IP endpoints", () => {
     const event = structuredClone(loadFixture("eventgrid/blob-created.json").input);
     event.data.url = "http://127.0.0.1:10000/devstoreaccount1/sensor-raw/readings/a%20b.ndjson";
