@@ -79,6 +79,45 @@ describe("Event Grid and CloudEvents blob events", () => {
     ]);
   });
 
+  it("delivers a Data Lake rename as the old name deleted and the new name created", () => {
+    // The shape of Microsoft's documented BlobRenamed sample (event-schema-blob-storage), with this project's names.
+    const renamed = {
+      topic:
+        "/subscriptions/5f2d0c71-8a43-4b6e-9d1e-0c7a3b9e2f64/resourceGroups/sluice-dev/providers/Microsoft.Storage/storageAccounts/sensorstore",
+      subject: "/blobServices/default/containers/sensor-raw/blobs/readings/2026/11/23/14/part-0001.ndjson",
+      eventType: "Microsoft.Storage.BlobRenamed",
+      eventTime: "2026-11-23T14:05:04.1230000Z",
+      id: "0a1b2c3d-e01e-0042-7182-3e9a1c101234",
+      data: {
+        api: "RenameFile",
+        requestId: "0a1b2c3d-e01e-0042-7182-3e9a1c000000",
+        destinationUrl: "https://sensorstore.dfs.core.windows.net/sensor-raw/readings/2026/11/23/14/part-0001.ndjson",
+        sourceUrl: "https://sensorstore.dfs.core.windows.net/sensor-raw/_temporary/0/part-0001.ndjson",
+        sequencer: "0000000000000000000000000001a2f300000000004c9e00",
+      },
+      dataVersion: "1",
+      metadataVersion: "1",
+    };
+    expect(fromEventGrid(renamed)).toStrictEqual([
+      {
+        kind: "object.deleted",
+        id: "0a1b2c3d-e01e-0042-7182-3e9a1c101234:source",
+        time: "2026-11-23T14:05:04.123Z",
+        bucket: "sensor-raw",
+        key: "_temporary/0/part-0001.ndjson",
+        provider: "azure",
+      },
+      {
+        kind: "object.created",
+        id: "0a1b2c3d-e01e-0042-7182-3e9a1c101234",
+        time: "2026-11-23T14:05:04.123Z",
+        bucket: "sensor-raw",
+        key: "readings/2026/11/23/14/part-0001.ndjson",
+        provider: "azure",
+      },
+    ]);
+  });
+
   it("accepts a CloudEvent spelled with specVersion, as some Microsoft samples do", () => {
     const fixture = loadFixture("eventgrid-cloudevents/blob-created.json");
     const { specversion, ...rest } = fixture.input;

@@ -60,12 +60,12 @@ export function fromEventGrid(input: unknown): ObjectTranslation[] {
   const payload = parseEventGridPayload(input);
   if (Array.isArray(payload)) {
     if (payload.length === 0) throw translationError("event-grid", "", "the batch holds no events");
-    return payload.map((event, index) => fromOneEvent(event, `[${index}]`));
+    return payload.flatMap((event, index) => fromOneEvent(event, `[${index}]`));
   }
-  return [fromOneEvent(payload, "")];
+  return fromOneEvent(payload, "");
 }
 
-function fromOneEvent(event: unknown, path: string): ObjectTranslation {
+function fromOneEvent(event: unknown, path: string): ObjectTranslation[] {
   const cloud = isCloudEvent(event);
   if (!cloud && !isEventGridSchemaEvent(event)) {
     throw translationError("event-grid", path, `is neither an Event Grid event nor a CloudEvent (got ${describeValue(event)})`);
@@ -78,14 +78,15 @@ function fromOneEvent(event: unknown, path: string): ObjectTranslation {
   const id = typeof record.id === "string" && record.id !== "" ? record.id : undefined;
 
   // The handshake is answered by the Functions runtime; if one still arrives it is housekeeping, not data.
-  if (type === SUBSCRIPTION_VALIDATION) return skip(id, "Event Grid subscription validation event");
+  if (type === SUBSCRIPTION_VALIDATION) return [skip(id, "Event Grid subscription validation event")];
   if (!type.startsWith(STORAGE_PREFIX)) {
     throw translationError(source, typeField, `${JSON.stringify(type)} is not a blob storage event`);
   }
   const isCreated = type === "Microsoft.Storage.BlobCreated";
   const isDeleted = type === "Microsoft.Storage.BlobDeleted";
-  // Tier changes, renames, directory events, policy runs: about blobs, but neither a creation nor a deletion.
-  if (!isCreated && !isDeleted) return skip(id, `${type} is neither a creation nor a deletion`);
+  const isRenamed = type === "Microsoft.Storage.BlobRenamed";
+  // Tier changes, directory events, policy runs: about blobs, but neither a creation nor a deletion.
+  if (!isCreated && !isDeleted && !isRenamed) return [skip(id, `${type} is neither a creation nor a deletion`)];
 
   if (!id) throw translationError(source, at("id"), `must be a non-empty string, got ${describeValue(record.id)}`);
   const timeField = cloud ? "time" : "eventTime";
@@ -98,7 +99,18 @@ function fromOneEvent(event: unknown, path: string): ObjectTranslation {
   // holds its data only once FlushWithClose fires (event-schema-blob-storage, "Data Lake Storage Gen2").
   const size = data.contentLength;
   if (isCreated && data.api === "CreateFile" && (size === 0 || size === undefined || size === null)) {
-    return skip(id, "Data Lake CreateFile: the file is empty until FlushWithClose");
+    return [skip(id, "Data Lake CreateFile: the file is empty until FlushWithClose")];
+  }
+  // A Data Lake rename (Spark and ADF write to a temporary name, then rename) makes the object appear
+  // under its new name and disappear under the old one: both are delivered, and the trigger keeps its kind.
+  if (isRenamed) {
+    const from = blobLocationFromUrl(data.sourceUrl, source, at("data.sourceUrl"));
+    const to = blobLocationFromUrl(data.destinationUrl, source, at("data.destinationUrl"));
+    const base = { id, time, provider: "azure" as const };
+    return [
+      { ...base, kind: "object.deleted", id: `${id}:source`, bucket: from.container, key: from.name },
+      { ...base, kind: "object.created", bucket: to.container, key: to.name },
+    ];
   }
 
   // The URL, not the subject, names the blob: samples have been seen where the two disagree.
@@ -120,7 +132,7 @@ function fromOneEvent(event: unknown, path: string): ObjectTranslation {
   const etag = unquoteEtag(data.eTag);
   if (etag) neutral.etag = etag;
   if (typeof data.contentType === "string" && data.contentType !== "") neutral.contentType = data.contentType;
-  return neutral;
+  return [neutral];
 }
 
 function skip(id: string | undefined, reason: string): SkippedEvent {
