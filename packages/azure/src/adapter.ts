@@ -123,7 +123,7 @@ export function toAzureFunction<T extends Trigger, R>(fn: SluiceFunction<T, R>, 
       const redelivers = source !== "event-hubs";
       return answerMessages(await runtime.dispatch(event, { ...info, redelivers }), runtime.log);
     }
-    const translations = objectEventsFrom(input, triggerMetadata, now);
+    const translations = objectEventsFrom(input, triggerMetadata, now, trigger);
     let failure: unknown;
     for (const translation of translations) {
       if (translation.kind === "skip") {
@@ -175,7 +175,7 @@ function unexpected(source: AzureSource, trigger: Trigger, input: unknown): Even
   return translationError(source, "", `a ${source} input cannot reach a function triggered by ${trigger.kind}`);
 }
 
-function objectEventsFrom(input: unknown, triggerMetadata: unknown, now: string): ObjectTranslation[] {
+function objectEventsFrom(input: unknown, triggerMetadata: unknown, now: string, trigger: Trigger): ObjectTranslation[] {
   const source = detectSource(input, triggerMetadata);
   switch (source) {
     case "event-grid":
@@ -192,9 +192,9 @@ function objectEventsFrom(input: unknown, triggerMetadata: unknown, now: string)
     case "unknown":
       // A raw webhook body (text or bytes, perhaps with a BOM) is still worth a parse.
       if (typeof input === "string" || input instanceof Uint8Array) return fromEventGrid(input);
-      throw unexpected(source, { kind: "object.created", bucket: "" }, input);
+      throw unexpected(source, trigger, input);
     default:
-      throw unexpected(source, { kind: "object.created", bucket: "" }, input);
+      throw unexpected(source, trigger, input);
   }
 }
 
