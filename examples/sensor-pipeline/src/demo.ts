@@ -2,10 +2,11 @@ import { rm } from "node:fs/promises";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { readAllBytes, type Outcome } from "@sluice/core";
+import { readAllBytes, type Outcome, type SluiceFunction } from "@sluice/core";
 import { LocalObjectStore, toLocal } from "@sluice/local";
 import type { FileReport } from "./analysis.js";
-import { configFromEnv, createAnalyzeSensors } from "./function.js";
+import { configFromEnv, createSensorPipeline } from "./function.js";
+import type { HourlyRollUp } from "./rollup.js";
 import { generateFirehoseFiles } from "./generate.js";
 
 export interface DemoOptions {
@@ -30,6 +31,8 @@ export interface DemoSummary {
   generatedBadLines: number;
   alerts: number;
   sensors: number;
+  hours: number;
+  rolledUpReadings: number;
   seconds: number;
 }
 
@@ -72,7 +75,18 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   );
   print(`  buckets under ${root}`);
 
-  const local = toLocal(createAnalyzeSensors(config), { store, logLevel: "warn" });
+  const pipeline = createSensorPipeline(config);
+  const [analysis, rollUp] = pipeline.stages as [SluiceFunction, SluiceFunction];
+  let rollUps = 0;
+  // One roll-up at a time: each recomputes its hour from every report there, so in sequence the last one sees all.
+  const rollUpWatch = toLocal(rollUp, { store, logLevel: "warn" }).watch({
+    intervalMs: 25,
+    concurrency: 1,
+    onOutcome(_event, outcome: Outcome) {
+      if (outcome.status === "ok") rollUps++;
+    },
+  });
+  const local = toLocal(analysis, { store, logLevel: "warn" });
   const watch = local.watch({
     intervalMs: 25,
     concurrency: 2,
@@ -100,6 +114,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   }
   await watch.idle();
   await watch.close();
+  await rollUpWatch.idle();
+  await rollUpWatch.close();
   progress(true);
 
   // Sum up from the reports themselves: what the function wrote is what counts.
@@ -120,6 +136,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     }
     if (sampleAlerts.length < 3) sampleAlerts.push(...report.alerts.slice(0, 3 - sampleAlerts.length));
   }
+  let rolledUpHours = 0;
+  let rolledUpReadings = 0;
+  for await (const info of store.list(config.reportBucket, { prefix: "rollups/" })) {
+    const rolled = JSON.parse(new TextDecoder().decode(await readAllBytes(await store.get(config.reportBucket, info.key)))) as HourlyRollUp;
+    rolledUpHours++;
+    rolledUpReadings += rolled.readings;
+  }
   let quarantined = 0;
   let quarantineFiles = 0;
   for await (const info of store.list(config.quarantineBucket, { prefix: "failed/" })) {
@@ -134,6 +157,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   print(`  files processed     ${processed - failed} of ${written}${failed > 0 ? ` (${failed} FAILED)` : ""}`);
   print(`  readings analysed   ${readings.toLocaleString("en-US")} (generated ${generatedReadings.toLocaleString("en-US")})`);
   print(`  sensors             ${sensorIds.size}`);
+  print(
+    `  hourly roll-ups     ${rolledUpHours} (stage 2 ran ${rollUps} times; ${rolledUpReadings.toLocaleString("en-US")} readings rolled up)`,
+  );
   print(`  out-of-range alerts ${alerts}`);
   print(`  gaps in the series  ${gaps}`);
   print(
@@ -145,6 +171,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   }
   print("");
   print(`  reports     ${resolve(root, config.reportBucket, "reports")}`);
+  print(`  roll-ups    ${resolve(root, config.reportBucket, "rollups")}`);
   print(`  quarantine  ${resolve(root, config.quarantineBucket, "failed")}`);
   return {
     files: written,
@@ -156,6 +183,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     generatedBadLines,
     alerts,
     sensors: sensorIds.size,
+    hours: rolledUpHours,
+    rolledUpReadings,
     seconds,
   };
 }
@@ -178,7 +207,12 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     root: values.root,
     interactive: Boolean(process.stdout.isTTY),
   });
-  if (summary.failed > 0 || summary.readings !== summary.generatedReadings || summary.quarantined !== summary.generatedBadLines) {
+  if (
+    summary.failed > 0 ||
+    summary.readings !== summary.generatedReadings ||
+    summary.quarantined !== summary.generatedBadLines ||
+    summary.rolledUpReadings !== summary.readings
+  ) {
     console.error("The demo's counts do not add up: see the lines above.");
     process.exitCode = 1;
   }

@@ -1,6 +1,7 @@
-import { defineFunction, destinations, triggers } from "@sluice/core";
-import { DEFAULT_THRESHOLDS, SensorAnalysis, type Thresholds } from "./analysis.js";
+import { definePipeline, defineFunction, destinations, readAllBytes, triggers } from "@sluice/core";
+import { DEFAULT_THRESHOLDS, type FileReport, SensorAnalysis, type Thresholds } from "./analysis.js";
 import { parseReading } from "./readings.js";
+import { hourOfRawKey, rollUp } from "./rollup.js";
 
 export interface SensorPipelineConfig {
   rawBucket: string;
@@ -51,4 +52,39 @@ export function createAnalyzeSensors(config: SensorPipelineConfig = configFromEn
   });
 }
 
+/**
+ * The second stage: each new report starts a roll-up of its hour. The roll-up is recomputed from every
+ * report of that hour, so it is the same whatever order reports arrive in, and a redelivery rewrites it
+ * identically.
+ */
+export function createRollUpHourly(config: SensorPipelineConfig = configFromEnv()) {
+  return defineFunction({
+    name: "roll-up-hourly",
+    trigger: triggers.objectCreated({ bucket: config.reportBucket, prefix: "reports/readings/", suffix: ".json" }),
+    destination: destinations.objectStore({
+      bucket: config.reportBucket,
+      key: ({ event }) =>
+        `rollups/${(hourOfRawKey(event.key?.slice("reports/".length) ?? "") ?? "unknown").slice(0, 13).replace("T", "/")}.json`,
+    }),
+    async handler(event, ctx) {
+      const rawKey = event.key.slice("reports/".length, -".json".length);
+      const hour = hourOfRawKey(rawKey);
+      if (!hour) throw new Error(`report ${event.key} is not for a readings/YYYY/MM/DD/HH/ object`);
+      const hourPrefix = `reports/${rawKey.slice(0, "readings/YYYY/MM/DD/HH/".length)}`;
+      const reports: Array<{ key: string; report: FileReport }> = [];
+      for await (const info of ctx.store.list(event.bucket, { prefix: hourPrefix })) {
+        const text = new TextDecoder().decode(await readAllBytes(await ctx.store.get(event.bucket, info.key)));
+        reports.push({ key: info.key, report: JSON.parse(text) as FileReport });
+      }
+      return rollUp(hour, reports);
+    },
+  });
+}
+
 export const analyzeSensors = createAnalyzeSensors();
+export const rollUpHourly = createRollUpHourly();
+
+/** Both stages, checked together: the analysis's reports feed the roll-up, and nothing loops back. */
+export function createSensorPipeline(config: SensorPipelineConfig = configFromEnv()) {
+  return definePipeline([createAnalyzeSensors(config), createRollUpHourly(config)], { name: "sensor-pipeline" });
+}

@@ -1,5 +1,7 @@
-import { toLocal } from "@sluice/local";
-import { analyzeSensors } from "./function.js";
+import { createSensorPipeline } from "./function.js";
 
-/** The sensor pipeline on this machine: `sluice dev src/local.ts` watches `.sluice/buckets/sensor-raw`. */
-export default toLocal(analyzeSensors);
+/**
+ * The sensor pipeline on this machine: `sluice dev src/local.ts` runs both stages, the analysis watching
+ * `.sluice/buckets/sensor-raw` and the hourly roll-up watching the reports it writes.
+ */
+export const sensorPipeline = createSensorPipeline();

@@ -17,6 +17,9 @@ it("runs the demo end to end on a small day: every file analysed, every bad line
     expect(summary.badLines).toBe(summary.generatedBadLines);
     expect(summary.quarantined).toBe(summary.generatedBadLines);
     expect(lines.join("\n")).toMatch(/files processed\s+8 of 8/);
+    // Stage two: every reading reaches an hourly roll-up exactly once.
+    expect(summary.hours).toBeGreaterThanOrEqual(2);
+    expect(summary.rolledUpReadings).toBe(summary.readings);
   } finally {
     await rm(root, { recursive: true, force: true });
   }

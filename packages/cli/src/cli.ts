@@ -1,14 +1,19 @@
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { EventTranslationError, SluiceError, type Outcome, type Trigger } from "@sluice/core";
+import { createLogger, EventTranslationError, SluiceError, type Outcome, type SluiceFunction, type Trigger } from "@sluice/core";
 import { toLocal, type LocalFunction } from "@sluice/local";
 import { loadEntry, type EntryFunction } from "./load-entry.js";
+import { buildFunction } from "./build.js";
 import { serveHttp } from "./http-server.js";
+import { openReplaySource, replay, type ReplaySource, type ReplaySummary } from "./replay.js";
 
 /** Where the CLI writes; tests pass their own. */
 export interface CliIo {
   out: (line: string) => void;
   err: (line: string) => void;
+  /** Redraws one progress line in place, where the output is a terminal; `""` clears it. */
+  progress?: (line: string) => void;
 }
 
 const USAGE = `Usage: sluice <command> [options]
@@ -17,12 +22,27 @@ Commands:
   dev <entry>                     Run the entry's functions on this machine: object triggers watch their
                                   bucket's directory, HTTP triggers are served on 127.0.0.1.
   invoke <entry> --event <file>   Run a function once on a neutral event (JSON) and print the outcome.
+  build <entry> --target <cloud>  Build a deployable artifact of a function: aws (a Lambda zip), gcp (a Cloud
+                                  Functions source folder) or azure (a Functions app folder).
+  replay <entry> --from <source>  Run a function over objects that already exist, as if each had just
+                                  been created. <source>: a bucket directory, s3://b/p, gs://b/p,
+                                  azblob://container/p. Resumable: finished objects are checkpointed.
 
 Options:
   --root <dir>        Directory holding one directory per bucket (default .sluice/buckets)
   --function <name>   Which function, when the entry exports several
   --port <n>          dev: port for HTTP functions (default 3000)
   --existing          dev: also run on files already in the bucket
+  --prefix <p>        replay: only keys starting with p
+  --since <time>      replay: only objects modified at or after this ISO time
+  --until <time>      replay: only objects modified before this ISO time
+  --concurrency <n>   replay: objects at once (default 4)
+  --checkpoint <file> replay: where finished objects are recorded (default under .sluice/replay)
+  --dry-run           replay: list what would run
+  --target <cloud>    build: aws, gcp or azure
+  --out <dir>         build: output directory (default .sluice/build/<target>/<function>)
+  --bundle-sdk        build: aws: bundle the AWS SDK instead of using the runtime's
+  --no-minify         build: keep the bundle readable
   --log-level <l>     debug | info | warn | error (default info)
   -h, --help          Show this help`;
 
@@ -65,6 +85,48 @@ export async function main(argv: string[], io: CliIo = defaultIo, signal?: Abort
       io.out(JSON.stringify(printable(outcome), null, 2));
       return outcome.status === "failed" ? 1 : 0;
     }
+    if (command === "build") {
+      const target = values.target;
+      if (target !== "aws" && target !== "gcp" && target !== "azure")
+        throw new SluiceError("USAGE", "sluice build needs --target aws, gcp or azure");
+      if (functions.length > 1 && !values.out) {
+        io.out(`building ${functions.length} functions: ${functions.map((item) => item.fn.name).join(", ")}`);
+      }
+      for (const item of functions) {
+        const result = await buildFunction({
+          entry,
+          fn: item,
+          target,
+          out: functions.length > 1 && values.out ? join(values.out, item.fn.name) : values.out,
+          bundleSdk: values["bundle-sdk"],
+          minify: !values["no-minify"],
+        });
+        io.out(`built ${result.functionName} for ${result.target}: ${result.artifact} (entry point ${result.entryPoint})`);
+        for (const file of result.files) io.out(`  ${file.path}  ${formatBytes(file.bytes)}`);
+      }
+      return 0;
+    }
+    if (command === "replay") {
+      if (!values.from) throw new SluiceError("USAGE", "sluice replay needs --from <source>");
+      if (functions.length > 1)
+        throw new SluiceError("USAGE", `the entry exports ${functions.length} functions; choose one with --function`);
+      const item = functions[0] as EntryFunction;
+      const source = await openReplaySource(values.from);
+      const started = Date.now();
+      const summary = await replay(item.fn, source, {
+        prefix: values.prefix,
+        since: parseTime(values.since, "--since"),
+        until: parseTime(values.until, "--until"),
+        concurrency: values.concurrency === undefined ? undefined : Number(values.concurrency),
+        dryRun: values["dry-run"],
+        checkpoint: values.checkpoint,
+        log: createLogger({ level: logLevel, write: (line) => io.err(line) }),
+        onProgress: (done, total) => io.progress?.(progressLine(done, total, Date.now() - started)),
+      });
+      io.progress?.("");
+      io.out(replaySummary(item.fn, source, summary));
+      return summary.failed.length > 0 ? 1 : 0;
+    }
     if (command === "dev") {
       await dev(
         functions.map((item) => ({ name: item.fn.name, trigger: item.fn.trigger as Trigger, local: localOf(item) })),
@@ -85,7 +147,51 @@ export async function main(argv: string[], io: CliIo = defaultIo, signal?: Abort
   }
 }
 
-const defaultIo: CliIo = { out: (line) => console.log(line), err: (line) => console.error(line) };
+const defaultIo: CliIo = {
+  out: (line) => console.log(line),
+  err: (line) => console.error(line),
+  progress: (line) => {
+    if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${line}`);
+  },
+};
+
+function formatBytes(bytes: number): string {
+  return bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
+}
+
+function parseTime(value: string | undefined, flag: string): Date | undefined {
+  if (value === undefined) return undefined;
+  const time = Date.parse(value);
+  if (Number.isNaN(time)) throw new SluiceError("USAGE", `${flag} needs an ISO 8601 time, got ${JSON.stringify(value)}`);
+  return new Date(time);
+}
+
+function progressLine(done: number, total: number, elapsedMs: number): string {
+  const width = 24;
+  const filled = total === 0 ? width : Math.round((done / total) * width);
+  const rate = elapsedMs > 0 ? done / (elapsedMs / 1000) : 0;
+  const eta = rate > 0 ? Math.ceil((total - done) / rate) : 0;
+  return `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${done}/${total} objects, ${rate.toFixed(1)}/s, ETA ${eta} s`;
+}
+
+function replaySummary(fn: SluiceFunction, source: ReplaySource, summary: ReplaySummary): string {
+  const lines = [
+    `${summary.dryRun ? "Would replay" : "Replayed"} ${fn.name} over ${source.label}: ${summary.objects} objects`,
+    `  already done (checkpoint) ${summary.skippedByCheckpoint}`,
+  ];
+  if (!summary.dryRun) {
+    lines.push(
+      `  ok                        ${summary.ok}`,
+      `  outside the trigger       ${summary.ignored}`,
+      `  routed to onFailure       ${summary.routed}`,
+    );
+    lines.push(`  failed (run again to retry) ${summary.failed.length}`);
+    for (const failure of summary.failed.slice(0, 10)) lines.push(`    ${failure.key}: ${failure.error}`);
+    const destination = fn.onFailure;
+    if (destination?.kind === "objectStore") lines.push(`  failures and quarantined records go to ${destination.bucket}`);
+  }
+  return lines.join("\n");
+}
 
 function parse(argv: string[]) {
   return parseArgs({
@@ -97,6 +203,17 @@ function parse(argv: string[]) {
       event: { type: "string" },
       port: { type: "string" },
       existing: { type: "boolean", default: false },
+      from: { type: "string" },
+      prefix: { type: "string" },
+      since: { type: "string" },
+      until: { type: "string" },
+      concurrency: { type: "string" },
+      checkpoint: { type: "string" },
+      "dry-run": { type: "boolean", default: false },
+      target: { type: "string" },
+      out: { type: "string" },
+      "bundle-sdk": { type: "boolean", default: false },
+      "no-minify": { type: "boolean", default: false },
       "log-level": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { ConfigurationError, isSluiceFunction, type SluiceFunction } from "@sluice/core";
+import { ConfigurationError, isPipeline, isSluiceFunction, type SluiceFunction } from "@sluice/core";
 import { isLocalFunction, type LocalFunction } from "@sluice/local";
 import { build } from "esbuild";
 
@@ -15,8 +15,8 @@ export interface EntryFunction {
 }
 
 /**
- * Loads an entry file (TypeScript or JavaScript) and returns every Sluice function it exports, bare or
- * wrapped by `toLocal`. TypeScript is compiled with esbuild into a temporary module beside the entry, so
+ * Loads an entry file (TypeScript or JavaScript) and returns every Sluice function it exports, bare,
+ * wrapped by `toLocal`, or as the stages of a pipeline. TypeScript is compiled with esbuild into a temporary module beside the entry, so
  * that its imports resolve from the entry's own `node_modules`; the temporary file is removed at once.
  */
 export async function loadEntry(entry: string): Promise<EntryFunction[]> {
@@ -51,9 +51,12 @@ export async function loadEntry(entry: string): Promise<EntryFunction[]> {
   for (const [exportName, value] of Object.entries(module)) {
     if (isLocalFunction(value)) found.push({ exportName, fn: value.fn, local: value });
     else if (isSluiceFunction(value)) found.push({ exportName, fn: value });
+    else if (isPipeline(value)) for (const stage of value.stages) found.push({ exportName, fn: stage });
   }
-  // The same function exported twice (say as a named and a default export) runs once.
-  const unique = found.filter((item, index) => found.findIndex((other) => other.fn === item.fn) === index);
+  // The same function exported twice (say alone and in a pipeline) runs once.
+  const unique = found.filter(
+    (item, index) => found.findIndex((other) => other.fn === item.fn || other.fn.name === item.fn.name) === index,
+  );
   if (unique.length === 0) {
     throw new ConfigurationError(`${entry} exports no Sluice function: export one made by defineFunction (or wrapped by toLocal)`);
   }

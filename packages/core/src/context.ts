@@ -1,4 +1,5 @@
 import type { ProviderName } from "./errors.js";
+import type { ObjectStore } from "./store.js";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -105,6 +106,11 @@ export interface Context {
    * succeeds; what was quarantined is never dropped.
    */
   quarantine(item: QuarantineItem): void;
+  /**
+   * The running provider's object store (S3, Cloud Storage, Blob storage, the filesystem), for handlers
+   * that read or write other objects than their event's, such as a roll-up over several reports.
+   */
+  store: ObjectStore;
   /** The native event and context, as the platform delivered them: an escape hatch. */
   native: { event: unknown; context: unknown };
 }

@@ -66,3 +66,5 @@ export * from "./runtime/index.js";
 export { headersFromPairs, queryFromPairs } from "./http-query.js";
 export { objectStoreIdempotency, once } from "./idempotency.js";
 export type { IdempotencyStore } from "./idempotency.js";
+export { definePipeline, isPipeline } from "./pipeline.js";
+export type { Pipeline } from "./pipeline.js";

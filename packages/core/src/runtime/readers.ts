@@ -13,7 +13,7 @@ import type {
   ObjectEventData,
 } from "../events.js";
 import type { ObjectStore } from "../store.js";
-import { maybeGunzip, readAllBytes, splitJsonRecords, splitLines } from "./lines.js";
+import { mapAsyncIterable, maybeGunzip, readAllBytes, splitJsonRecords, splitLines } from "./lines.js";
 
 const utf8 = new TextDecoder("utf-8");
 
@@ -40,13 +40,9 @@ export function withObjectReaders(
     bytes: () => readAllBytes(maybeGunzip(open())),
     text: async () => utf8.decode(await readAllBytes(maybeGunzip(open()))),
     numberedLines,
-    lines: (options) => textsOf(numberedLines(options)),
+    lines: (options) => mapAsyncIterable(numberedLines(options), (line) => line.text),
   };
   return { ...data, ...readers };
-}
-
-async function* textsOf(lines: AsyncIterable<NumberedLine>): AsyncGenerator<string> {
-  for await (const line of lines) yield line.text;
 }
 
 /** A stream that opens its source on first read, so that `event.stream()` stays synchronous. */

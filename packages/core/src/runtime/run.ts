@@ -92,9 +92,21 @@ export function createRuntime(fn: SluiceFunction, options: RuntimeOptions): Func
   const log = (options.log ?? createLogger()).child({ fn: fn.name, provider: options.provider });
   const trigger = fn.trigger as Trigger;
 
+  const noStore = (why: string) => new SluiceError("NO_STORE", `${options.provider} runtime has no object store, needed to ${why}`);
   const requireStore = (why: string): ObjectStore => {
-    if (!options.store) throw new SluiceError("NO_STORE", `${options.provider} runtime has no object store, needed to ${why}`);
+    if (!options.store) throw noStore(why);
     return options.store;
+  };
+
+  // A provider without a store still gives handlers one: each call says plainly that there is none.
+  const contextStore: ObjectStore = options.store ?? {
+    get: () => Promise.reject(noStore("get objects")),
+    put: () => Promise.reject(noStore("put objects")),
+    head: () => Promise.reject(noStore("head objects")),
+    list: () => ({
+      [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(noStore("list objects")) }),
+    }),
+    delete: () => Promise.reject(noStore("delete objects")),
   };
 
   async function dispatch(event: NeutralEventData, invocation: InvocationInfo): Promise<Outcome> {
@@ -131,6 +143,7 @@ export function createRuntime(fn: SluiceFunction, options: RuntimeOptions): Func
       quarantine(item) {
         quarantined.push(item);
       },
+      store: contextStore,
       native: { event: invocation.nativeEvent, context: invocation.nativeContext },
     };
     return { context, controller, budget };

@@ -23,7 +23,7 @@ const JUNK: Json[] = [
   0,
   -1,
   1e308,
-  9007199254740993,
+  2 ** 53 + 2, // an unsafe integer
   true,
   [],
   {},
@@ -43,7 +43,7 @@ const JUNK: Json[] = [
 /** Every path to a value inside `value`, parent before children. */
 function paths(value: Json, prefix: Array<string | number> = [], found: Array<Array<string | number>> = []) {
   found.push(prefix);
-  if (Array.isArray(value)) value.forEach((item, index) => paths(item, [...prefix, index], found));
+  if (Array.isArray(value)) for (const [index, item] of value.entries()) paths(item, [...prefix, index], found);
   else if (value && typeof value === "object") for (const [key, item] of Object.entries(value)) paths(item, [...prefix, key], found);
   return found;
 }
