@@ -1,11 +1,10 @@
-import { randomUUID } from "node:crypto";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { type SluiceFunction, silentLogger } from "@sluice/core";
 import type { ContractAdapter, ContractMessages } from "@sluice/core/testing";
 import { beforeAll, inject } from "vitest";
 import type { AzureOptions } from "../src/index.js";
 import { BlobObjectStore, toAzureFunction } from "../src/index.js";
-import { asLibraryParses, blobUrl, callHandler, eventGridBlobEvent, HttpRequest, type NativeCall, platformAnswer } from "./azure-native.js";
+import { blobUrl, callHandler, eventGridBlobEvent, HttpRequest, type NativeCall, platformAnswer } from "./azure-native.js";
 import { loadFixture } from "./helpers.js";
 
 const client = BlobServiceClient.fromConnectionString(inject("azuriteConnectionString"));
