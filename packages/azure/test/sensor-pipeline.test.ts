@@ -15,10 +15,16 @@ beforeAll(async () => {
   for (const name of Object.values(containers)) await client.getContainerClient(name).createIfNotExists();
 });
 
-/** Uploads a generated file and builds the BlobCreated event Event Grid would send, from the blob's real properties. */
+/** Uploads a generated file and builds the BlobCreated event Event Grid would send for it. */
 async function uploadAndDescribe(file: GeneratedFile) {
   const blob = client.getContainerClient(containers.raw).getBlockBlobClient(file.key);
   await blob.uploadData(Buffer.from(file.body), { blobHTTPHeaders: { blobContentType: "application/x-ndjson" } });
+  return describeBlob(containers.raw, file.key);
+}
+
+/** The BlobCreated event Event Grid would send for a blob, built from the blob's real properties (Azurite emits none). */
+async function describeBlob(container: string, name: string) {
+  const blob = client.getContainerClient(container).getBlockBlobClient(name);
   const properties = await blob.getProperties();
   const data = {
     api: "PutBlob",
@@ -33,7 +39,7 @@ async function uploadAndDescribe(file: GeneratedFile) {
   const event = {
     topic:
       "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/sluice/providers/Microsoft.Storage/storageAccounts/devstoreaccount1",
-    subject: `/blobServices/default/containers/${containers.raw}/blobs/${file.key}`,
+    subject: `/blobServices/default/containers/${container}/blobs/${name}`,
     eventType: "Microsoft.Storage.BlobCreated",
     // Event Grid writes seven fractional digits.
     eventTime: (properties.lastModified as Date).toISOString().replace("Z", "0000Z"),
@@ -90,6 +96,28 @@ describe("the sensor pipeline on Azurite, through examples/sensor-pipeline/src/a
       }
     });
   }
+
+  it("rolls the hour up when the report's own BlobCreated event reaches the second stage", async () => {
+    const { rollUp } = await import("../../../examples/sensor-pipeline/src/azure.js");
+    const file = files[0] as GeneratedFile;
+    const reportKey = `reports/${file.key}.json`;
+    const { event, triggerMetadata } = await describeBlob(containers.reports, reportKey);
+    const context = new InvocationContext({ invocationId: randomUUID(), functionName: "roll-up-hourly", triggerMetadata });
+    await expect(rollUp(event, context)).resolves.toBeUndefined();
+    const hour = file.key.slice("readings/".length, "readings/YYYY/MM/DD/HH".length);
+    const rollup = JSON.parse(
+      await readText(containers.reports, `rollups/${hour.slice(0, 10).replace(/\//g, "-")}/${hour.slice(11)}.json`),
+    );
+    // The roll-up covers every report of that hour found in Blob storage, this one included.
+    const reportsOfHour: string[] = [];
+    let readings = 0;
+    for await (const item of client.getContainerClient(containers.reports).listBlobsFlat({ prefix: `reports/readings/${hour}/` })) {
+      reportsOfHour.push(item.name);
+      readings += JSON.parse(await readText(containers.reports, item.name)).readings;
+    }
+    expect(reportsOfHour).toContain(reportKey);
+    expect(rollup).toMatchObject({ reports: reportsOfHour, readings });
+  });
 });
 
 function gunzipIf(file: GeneratedFile): ReadableStream<Uint8Array> {
