@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { fromBlobTrigger } from "../src/triggers/blob-trigger.js";
 import { fromEventGrid } from "../src/triggers/event-grid.js";
 import { fromEventHubs } from "../src/triggers/event-hubs.js";
-import { fromHttpRequest } from "../src/triggers/http.js";
+import { fromHttpRequest, parseSetCookie, toHttpResponseInit } from "../src/triggers/http.js";
 import { fromServiceBus } from "../src/triggers/service-bus.js";
 import { fromStorageQueue } from "../src/triggers/storage-queue.js";
 import { fromTimer } from "../src/triggers/timer.js";
@@ -417,6 +417,39 @@ describe("HTTP", () => {
       sourceIp: "203.0.113.9",
       body: { data: Buffer.from([0, 255, 1]).toString("base64"), encoding: "base64" },
       provider: "azure",
+    });
+  });
+});
+
+describe("HTTP answers", () => {
+  it("falls back to the host's query map when the URL carries no query string", async () => {
+    const request = new HttpRequest({ method: "GET", url: "https://a.azurewebsites.net/api", query: { day: "2026-11-23" } });
+    expect((await fromHttpRequest(request, { invocationId: "i", now: NOW })).query).toStrictEqual({ day: "2026-11-23" });
+  });
+
+  it("turns a handler's result into HttpResponseInit: headers as given, bytes as bytes, no body for an empty one", () => {
+    const bytes = new Uint8Array([1, 2, 3]);
+    expect(
+      toHttpResponseInit({ status: 200, headers: { "content-type": "application/octet-stream" }, cookies: [], body: bytes }),
+    ).toStrictEqual({
+      status: 200,
+      headers: { "content-type": "application/octet-stream" },
+      body: bytes,
+    });
+    expect(toHttpResponseInit({ status: 204, headers: {}, cookies: [], body: "" })).toStrictEqual({ status: 204, headers: {} });
+  });
+
+  it("parses Set-Cookie attributes into the library's Cookie", () => {
+    expect(
+      parseSetCookie("id=a=b; Domain=example.com; Path=/x; Expires=Wed, 21 Oct 2026 07:28:00 GMT; SameSite=None; Secure"),
+    ).toStrictEqual({
+      name: "id",
+      value: "a=b",
+      domain: "example.com",
+      path: "/x",
+      expires: new Date("2026-10-21T07:28:00Z"),
+      sameSite: "None",
+      secure: true,
     });
   });
 });
