@@ -65,9 +65,17 @@ export class BlobObjectStore implements ObjectStore {
   async client(): Promise<BlobServiceClient> {
     if (this.#client) return this.#client;
     const setting = this.#options.connection ?? "AzureWebJobsStorage";
-    const connectionString = (this.#options.env ?? process.env)[setting];
+    const env = this.#options.env ?? process.env;
+    const connectionString = env[setting];
     if (!connectionString) {
-      throw new ConfigurationError(`app setting ${setting} holds no storage connection string; set it or pass blobServiceClient`);
+      // Identity-based connections (`<setting>__accountName`, `__blobServiceUri`) need a credential, which
+      // this package does not bring: say so rather than report a missing setting.
+      const identity = env[`${setting}__accountName`] ?? env[`${setting}__blobServiceUri`];
+      throw new ConfigurationError(
+        identity
+          ? `app setting ${setting} is an identity-based connection (${identity}); pass blobServiceClient built with a credential, e.g. new BlobServiceClient(url, new DefaultAzureCredential())`
+          : `app setting ${setting} holds no storage connection string; set it or pass blobServiceClient`,
+      );
     }
     const { BlobServiceClient: Client } = await import("@azure/storage-blob");
     this.#client ??= Client.fromConnectionString(connectionString);

@@ -28,6 +28,11 @@ describe("BlobObjectStore", () => {
     expect((await store.head("store-suite", "from-setting/a.txt"))?.size).toBe(1);
   });
 
+  it("says so when the setting is an identity-based connection it cannot use without a credential", async () => {
+    const store = new BlobObjectStore({ env: { AzureWebJobsStorage__accountName: "sensorstore" } });
+    await expect(store.head("store-suite", "x")).rejects.toThrow(/identity-based connection \(sensorstore\); pass blobServiceClient/);
+  });
+
   it("returns the etag without quotes from put, head and list alike", async () => {
     const store = new BlobObjectStore({ blobServiceClient: client });
     const { etag } = await store.put("store-suite", "etag/a.txt", "abc");
