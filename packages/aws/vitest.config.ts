@@ -3,5 +3,5 @@ import { sourceAliases } from "../../vitest.shared.js";
 
 export default defineProject({
   resolve: { alias: sourceAliases },
-  test: { name: "aws", include: ["test/**/*.test.ts"] },
+  test: { name: "aws", include: ["test/**/*.test.ts"], globalSetup: ["test/global-setup.ts"], testTimeout: 30_000 },
 });

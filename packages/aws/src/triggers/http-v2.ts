@@ -1,0 +1,71 @@
+import { queryFromPairs, type HttpEventData, type HttpResult } from "@sluice/core";
+import { FieldReader, describe } from "./fields.js";
+import { type ApiGatewayV2Response, fromRequestTime, httpBody, responseBody } from "./http.js";
+
+/**
+ * Translates an API Gateway HTTP API event in payload format 2.0, or a Lambda function URL event (the same
+ * layout). Repeated query parameters and headers arrive comma-joined, so the query is rebuilt from
+ * `rawQueryString`; cookies arrive in `cookies`, not in the `cookie` header; `body` may be missing.
+ *
+ * @param source `"apigw-v2"` or `"function-url"`, for error messages
+ * @example
+ * ```ts
+ * const request = fromApiGatewayV2(event);
+ * console.log(request.query.tag); // ["a", "b"] for ?tag=a&tag=b
+ * ```
+ */
+export function fromApiGatewayV2(event: unknown, source: "apigw-v2" | "function-url" = "apigw-v2"): HttpEventData {
+  const request = FieldReader.of(source, event, "");
+  const context = request.child("requestContext");
+  const http = context.child("http");
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.stringMap("headers"))) headers[name.toLowerCase()] = value;
+  const cookies = request.record.cookies;
+  if (Array.isArray(cookies) && cookies.length > 0) {
+    if (!cookies.every((cookie) => typeof cookie === "string")) throw request.fail("cookies", "must be an array of strings");
+    headers.cookie = cookies.join("; ");
+  }
+  const raw = request.record.rawQueryString;
+  let query: HttpEventData["query"];
+  if (typeof raw === "string") query = queryFromPairs(new URLSearchParams(raw));
+  else query = queryFromPairs(Object.entries(request.stringMap("queryStringParameters")));
+  const epoch = context.record.timeEpoch;
+  const time = typeof epoch === "number" && Number.isFinite(epoch) ? new Date(epoch).toISOString() : fromRequestTime(context.record.time);
+  if (!time) throw context.fail("timeEpoch", `must be epoch milliseconds, got ${describe(epoch)}`);
+  const data: HttpEventData = {
+    kind: "http",
+    id: context.string("requestId"),
+    time,
+    method: http.string("method").toUpperCase(),
+    path: request.optionalString("rawPath") ?? http.string("path"),
+    headers,
+    query,
+    provider: "aws",
+  };
+  const params = request.stringMap("pathParameters");
+  if (Object.keys(params).length > 0) data.params = params;
+  const sourceIp = http.optionalString("sourceIp");
+  if (sourceIp !== undefined) data.sourceIp = sourceIp;
+  const body = httpBody(request);
+  if (body) data.body = body;
+  return data;
+}
+
+/**
+ * The answer HTTP API 2.0 and function URLs expect: `cookies` as an array, headers single-valued, a binary
+ * body base64 with `isBase64Encoded`.
+ *
+ * @example
+ * ```ts
+ * toApiGatewayV2Response({ status: 200, headers: { "content-type": "application/json" }, cookies: [], body: "{}" });
+ * ```
+ */
+export function toApiGatewayV2Response(result: HttpResult): ApiGatewayV2Response {
+  const response: ApiGatewayV2Response = {
+    statusCode: result.status,
+    headers: { ...result.headers },
+    ...responseBody(result),
+  };
+  if (result.cookies.length > 0) response.cookies = [...result.cookies];
+  return response;
+}
