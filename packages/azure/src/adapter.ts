@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { app, type InvocationContext } from "@azure/functions";
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext, type Timer } from "@azure/functions";
 import {
   createLogger,
   createRuntime,
@@ -13,6 +13,12 @@ import {
   SluiceError,
   type SluiceFunction,
   type Trigger,
+  type HttpTrigger,
+  type InvokeTrigger,
+  type MessagesTrigger,
+  type ObjectCreatedTrigger,
+  type ObjectDeletedTrigger,
+  type ScheduleTrigger,
   toHttpResult,
   httpErrorResult,
 } from "@sluice/core";
@@ -60,7 +66,10 @@ export interface AzureOptions extends AzureRegistrationOptions {
 }
 
 /**
- * The handler registered with Azure, returned so that tests and custom registrations can call it.
+ * The handler registered with Azure, returned so that tests and custom registrations can call it. Its
+ * type follows the trigger, so that it fits the matching `app.*` registration: HTTP and invoke functions
+ * take an `HttpRequest` and answer an `HttpResponseInit`, timers take a `Timer`, the rest take whatever
+ * their trigger delivers and answer nothing.
  *
  * @example
  * ```ts
@@ -68,7 +77,50 @@ export interface AzureOptions extends AzureRegistrationOptions {
  * app.eventGrid("analyze-sensors-eu", { handler });
  * ```
  */
-export type AzureHandler = (input: unknown, context: InvocationContext) => Promise<unknown>;
+export type AzureHandler<T extends Trigger = Trigger> = [T] extends [HttpTrigger | InvokeTrigger<unknown>]
+  ? AzureHttpHandler
+  : [T] extends [ScheduleTrigger]
+    ? AzureTimerHandler
+    : [T] extends [ObjectCreatedTrigger | ObjectDeletedTrigger | MessagesTrigger]
+      ? AzureEventHandler
+      : (input: unknown, context: InvocationContext) => Promise<unknown>;
+
+/**
+ * The handler of an HTTP or invoke function: it fits `app.http`.
+ *
+ * @example
+ * ```ts
+ * const handler: AzureHttpHandler = toAzureFunction(getItem, { register: false });
+ * app.http("get-item", { route: "items/{id}", methods: ["GET"], handler });
+ * ```
+ */
+export type AzureHttpHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
+
+/**
+ * The handler of a schedule function: it fits `app.timer`.
+ *
+ * @example
+ * ```ts
+ * const handler: AzureTimerHandler = toAzureFunction(nightlyReport, { register: false });
+ * app.timer("nightly-report", { schedule: "0 0 3 * * *", handler });
+ * ```
+ */
+export type AzureTimerHandler = (timer: Timer, context: InvocationContext) => Promise<void>;
+
+/**
+ * The handler of an object or message function: it fits `app.eventGrid`, `app.storageBlob`, the queue,
+ * Service Bus and Event Hubs registrations.
+ *
+ * @example
+ * ```ts
+ * const handler: AzureEventHandler = toAzureFunction(analyzeSensors, { register: false });
+ * app.eventGrid("analyze-sensors", { handler });
+ * ```
+ */
+export type AzureEventHandler = (input: unknown, context: InvocationContext) => Promise<void>;
+
+/** What every handler is underneath, whatever its trigger. */
+type AnyAzureHandler = (input: unknown, context: InvocationContext) => Promise<unknown>;
 
 const DEFAULT_FUNCTION_TIMEOUT_MS = 5 * 60_000;
 
@@ -90,7 +142,7 @@ const DEFAULT_FUNCTION_TIMEOUT_MS = 5 * 60_000;
  * export default toAzureFunction(analyzeSensors); // app.eventGrid("analyze-sensors", …)
  * ```
  */
-export function toAzureFunction<T extends Trigger, R>(fn: SluiceFunction<T, R>, options: AzureOptions = {}): AzureHandler {
+export function toAzureFunction<T extends Trigger, R>(fn: SluiceFunction<T, R>, options: AzureOptions = {}): AzureHandler<T> {
   const registration = registrationFor(fn as SluiceFunction, options);
   const store =
     options.store ?? new BlobObjectStore({ blobServiceClient: options.blobServiceClient, connection: options.storageConnection });
@@ -99,7 +151,7 @@ export function toAzureFunction<T extends Trigger, R>(fn: SluiceFunction<T, R>, 
   const trigger = fn.trigger as Trigger;
   const timeoutMs = options.functionTimeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS;
 
-  const handler: AzureHandler = async (input, context) => {
+  const handler: AnyAzureHandler = async (input, context) => {
     const started = Date.now();
     const now = new Date(started).toISOString();
     const invocationId = validId(context?.invocationId) ?? randomUUID();
@@ -147,14 +199,14 @@ export function toAzureFunction<T extends Trigger, R>(fn: SluiceFunction<T, R>, 
     log.warn("an Event Hubs function without onFailure loses the events that fail", { function: registration.name });
   }
   if (options.register !== false) registerWithApp(registration, handler, trigger, log);
-  return handler;
+  return handler as AzureHandler<T>;
 }
 
 function validId(value: unknown): string | undefined {
   return typeof value === "string" && value !== "" && value !== "unknown" ? value : undefined;
 }
 
-function registerWithApp(registration: Registration, handler: AzureHandler, trigger: Trigger, log: Logger): void {
+function registerWithApp(registration: Registration, handler: AnyAzureHandler, trigger: Trigger, log: Logger): void {
   if (registration.method === "timer" && trigger.kind === "schedule" && trigger.timeZone) {
     const configured = process.env.WEBSITE_TIME_ZONE ?? process.env.TZ;
     if (configured !== trigger.timeZone) {

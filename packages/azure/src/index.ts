@@ -1,5 +1,5 @@
 export { toAzureFunction, MessagesFailedError } from "./adapter.js";
-export type { AzureHandler, AzureOptions } from "./adapter.js";
+export type { AzureEventHandler, AzureHandler, AzureHttpHandler, AzureOptions, AzureTimerHandler } from "./adapter.js";
 export type { AzureRegistrationOptions, ObjectEventsVia, RetryPolicy } from "./registration.js";
 export { BlobObjectStore } from "./storage.js";
 export type { BlobObjectStoreOptions } from "./storage.js";

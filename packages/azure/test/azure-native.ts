@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { HttpRequest, HttpResponse, InvocationContext } from "@azure/functions";
 import type { ContractInvocation } from "@sluice/core/testing";
-import type { AzureHandler } from "../src/index.js";
 
 /** What one Azure invocation gets: the handler's first argument and the context's trigger metadata. */
 export interface NativeCall {
@@ -9,10 +8,13 @@ export interface NativeCall {
   triggerMetadata?: Record<string, unknown>;
 }
 
-/** Calls a handler the way the worker does, with a real `InvocationContext`. */
-export function callHandler(handler: AzureHandler, call: NativeCall, functionName = "under-test"): Promise<unknown> {
+/** Any handler `toAzureFunction` returns, whatever its trigger-specific input type. */
+type AnyHandler = (input: never, context: InvocationContext) => Promise<unknown>;
+
+/** Calls a handler the way the worker does, with a real `InvocationContext` (and any input, as the worker may). */
+export function callHandler(handler: AnyHandler, call: NativeCall, functionName = "under-test"): Promise<unknown> {
   const context = new InvocationContext({ invocationId: randomUUID(), functionName, triggerMetadata: call.triggerMetadata });
-  return handler(call.input, context);
+  return (handler as (input: unknown, context: InvocationContext) => Promise<unknown>)(call.input, context);
 }
 
 /** The library's own treatment of string binding data: JSON-looking strings are parsed. */
