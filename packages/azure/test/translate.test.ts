@@ -343,6 +343,27 @@ describe("Event Hubs", () => {
     );
   });
 
+  it("reads one event registered with cardinality one, from the keys without the Array suffix", () => {
+    const metadata = {
+      partitionContext: { partitionId: "5" },
+      sequenceNumber: 77,
+      offset: 16016,
+      enqueuedTimeUtc: "2026-11-23T14:05:00.9",
+      partitionKey: "s-9",
+      properties: { source: "gw-7" },
+    };
+    expect(fromEventHubs({ sensor: "s-9" }, metadata, { name: "h", now: NOW }).messages).toStrictEqual([
+      {
+        id: "5:77",
+        time: "2026-11-23T14:05:00.900Z",
+        body: json({ sensor: "s-9" }),
+        attributes: { source: "gw-7" },
+        group: "s-9",
+        sequence: "77",
+      },
+    ]);
+  });
+
   it("keeps a 64-bit sequence number beyond 2^53 exact", () => {
     const metadata = {
       partitionContext: { partitionId: "0" },

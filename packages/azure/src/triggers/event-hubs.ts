@@ -31,7 +31,8 @@ export function fromEventHubs(input: unknown, metadata: unknown, options: { name
   if (!isEventHubsMetadata(metadata)) {
     throw translationError("event-hubs", "triggerMetadata.partitionContext", `must be present, got ${describeValue(metadata)}`);
   }
-  const events = Array.isArray(input) ? input : [input];
+  const batch = Array.isArray(input);
+  const events = batch ? input : [input];
   const context = isRecord(metadata.triggerPartitionContext)
     ? metadata.triggerPartitionContext
     : isRecord(metadata.partitionContext)
@@ -39,8 +40,9 @@ export function fromEventHubs(input: unknown, metadata: unknown, options: { name
       : {};
   const partition = idString(context.partitionId);
   const length = events.length;
-  const system = aligned(metadata, "systemPropertiesArray", length);
-  const top = (name: string, index: number) => aligned(metadata, name, length)?.[index];
+  // With cardinality "one" (registered by hand) the same values come without the `Array` suffix.
+  const system = batch ? aligned(metadata, "systemPropertiesArray", length) : [metadata.systemProperties ?? metadata];
+  const top = (name: string, index: number) => (batch ? aligned(metadata, name, length)?.[index] : metadata[name.replace(/Array$/, "")]);
   const messages = events.map((event, index): MessageData => {
     const own: Fields = isRecord(system?.[index]) ? (system?.[index] as Fields) : {};
     const sequence = idString(own.sequenceNumber ?? own["x-opt-sequence-number"] ?? top("sequenceNumberArray", index));
