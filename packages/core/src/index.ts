@@ -68,3 +68,5 @@ export { objectStoreIdempotency, once } from "./idempotency.js";
 export type { IdempotencyStore } from "./idempotency.js";
 export { definePipeline, isPipeline } from "./pipeline.js";
 export type { Pipeline } from "./pipeline.js";
+export { cronFireTimes, cronMatches, parseCron, toCloudSchedulerCron, toEventBridgeCron, toNcrontab } from "./cron.js";
+export type { ParsedCron } from "./cron.js";
