@@ -24,8 +24,10 @@ export interface BlobObjectStoreOptions {
   /** A client you built (managed identity, custom pipeline, Azurite). Takes precedence over `connection`. */
   blobServiceClient?: BlobServiceClient;
   /**
-   * The app setting holding a storage connection string, read on first use. Default `"AzureWebJobsStorage"`,
-   * the account every Function App already has. For identity-based connections pass `blobServiceClient`.
+   * The app setting naming the storage account, read on first use, as the Functions host reads it: a
+   * connection string in `<setting>`, or an identity-based connection in `<setting>__blobServiceUri` /
+   * `<setting>__accountName` (with `__credential` and `__clientId`). Default `"AzureWebJobsStorage"`,
+   * the account every Function App already has.
    */
   connection?: string;
   /** Where settings are read. Default `process.env`. */
@@ -67,18 +69,27 @@ export class BlobObjectStore implements ObjectStore {
     const setting = this.#options.connection ?? "AzureWebJobsStorage";
     const env = this.#options.env ?? process.env;
     const connectionString = env[setting];
-    if (!connectionString) {
-      // Identity-based connections (`<setting>__accountName`, `__blobServiceUri`) need a credential, which
-      // this package does not bring: say so rather than report a missing setting.
-      const identity = env[`${setting}__accountName`] ?? env[`${setting}__blobServiceUri`];
+    const { BlobServiceClient: Client } = await import("@azure/storage-blob");
+    if (connectionString) {
+      this.#client ??= Client.fromConnectionString(connectionString);
+      return this.#client;
+    }
+    // An identity-based connection, as the Functions host reads it: `<setting>__blobServiceUri` (or
+    // `__accountName`), with `__credential: managedidentity` and `__clientId` for a user-assigned identity.
+    const accountName = env[`${setting}__accountName`];
+    const serviceUri = env[`${setting}__blobServiceUri`] ?? (accountName ? `https://${accountName}.blob.core.windows.net` : undefined);
+    if (!serviceUri) {
       throw new ConfigurationError(
-        identity
-          ? `app setting ${setting} is an identity-based connection (${identity}); pass blobServiceClient built with a credential, e.g. new BlobServiceClient(url, new DefaultAzureCredential())`
-          : `app setting ${setting} holds no storage connection string; set it or pass blobServiceClient`,
+        `app setting ${setting} holds no storage connection string and ${setting}__blobServiceUri is not set; set one or pass blobServiceClient`,
       );
     }
-    const { BlobServiceClient: Client } = await import("@azure/storage-blob");
-    this.#client ??= Client.fromConnectionString(connectionString);
+    const { DefaultAzureCredential, ManagedIdentityCredential } = await import("@azure/identity");
+    const clientId = env[`${setting}__clientId`];
+    const credential =
+      env[`${setting}__credential`]?.toLowerCase() === "managedidentity"
+        ? new ManagedIdentityCredential(clientId ? { clientId } : {})
+        : new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {});
+    this.#client ??= new Client(serviceUri, credential);
     return this.#client;
   }
 

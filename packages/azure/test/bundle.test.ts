@@ -95,11 +95,13 @@ console.log(JSON.stringify({ lazyClient: client.url }));
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("loads the Blob SDK only through a dynamic import, so functions that never use the store do not pay for it", async () => {
+  it("loads the Blob SDK and @azure/identity only through dynamic imports, so functions that never use the store do not pay for them", async () => {
     for (const file of ["index.mjs", "index.cjs"]) {
       const code = await readFile(join(dir, file), "utf8");
-      expect([file, /(?:from\s*|require\(\s*)["']@azure\/storage-blob["']/.test(code)]).toEqual([file, false]);
-      expect([file, /import\(\s*["']@azure\/storage-blob["']\s*\)/.test(code)]).toEqual([file, true]);
+      for (const sdk of ["storage-blob", "identity"]) {
+        expect([file, sdk, new RegExp(`(?:from\\s*|require\\(\\s*)["']@azure/${sdk}["']`).test(code)]).toEqual([file, sdk, false]);
+        expect([file, sdk, new RegExp(`import\\(\\s*["']@azure/${sdk}["']\\s*\\)`).test(code)]).toEqual([file, sdk, true]);
+      }
     }
   });
 

@@ -28,9 +28,23 @@ describe("BlobObjectStore", () => {
     expect((await store.head("store-suite", "from-setting/a.txt"))?.size).toBe(1);
   });
 
-  it("says so when the setting is an identity-based connection it cannot use without a credential", async () => {
-    const store = new BlobObjectStore({ env: { AzureWebJobsStorage__accountName: "sensorstore" } });
-    await expect(store.head("store-suite", "x")).rejects.toThrow(/identity-based connection \(sensorstore\); pass blobServiceClient/);
+  it("reads an identity-based connection as the Functions host does, with a token credential", async () => {
+    const byUri = await new BlobObjectStore({
+      connection: "SensorStorage",
+      env: { SensorStorage__blobServiceUri: "https://sensorstore.blob.core.windows.net" },
+    }).client();
+    expect(byUri.url).toBe("https://sensorstore.blob.core.windows.net/");
+    expect(byUri.credential.constructor.name).toBe("DefaultAzureCredential");
+    const byName = await new BlobObjectStore({
+      env: {
+        AzureWebJobsStorage__accountName: "sensorstore",
+        AzureWebJobsStorage__credential: "managedidentity",
+        AzureWebJobsStorage__clientId: "id-1",
+      },
+    }).client();
+    expect(byName.url).toBe("https://sensorstore.blob.core.windows.net/");
+    expect(byName.credential.constructor.name).toBe("ManagedIdentityCredential");
+    await expect(new BlobObjectStore({ env: {} }).client()).rejects.toBeInstanceOf(ConfigurationError);
   });
 
   it("returns the etag without quotes from put, head and list alike", async () => {
