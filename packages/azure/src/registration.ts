@@ -1,4 +1,4 @@
-import { ConfigurationError, type SluiceFunction, type Trigger } from "@sluice/core";
+import { ConfigurationError, type SluiceFunction, type Trigger, toNcrontab } from "@sluice/core";
 
 /**
  * How object events reach an object-triggered function.
@@ -146,6 +146,8 @@ export function registrationFor(fn: SluiceFunction, options: AzureRegistrationOp
       // Azure has no direct-invoke API: an invoke function is an HTTP POST whose JSON body is the payload.
       return { method: "http", name, options: { methods: ["POST"], authLevel: options.authLevel ?? "function", route: `invoke/${name}` } };
     case "schedule": {
+      // Core compiles the cron once for every cloud: six fields, seconds first, Sunday 0 only, and a cron
+      // that restricts both day fields refused (NCRONTAB needs both to match, cron either).
       const registration: Registration = { method: "timer", name, options: { schedule: toNcrontab(trigger.cron) } };
       if (options.retry) registration.options.retry = options.retry;
       return registration;
@@ -202,34 +204,4 @@ function requireOption(fn: SluiceFunction, value: string | undefined, option: st
 /** A trigger path (`/items/{id}`, greedy `{rest+}`) to an Azure route template (`items/{id}`, `{*rest}`). */
 export function toAzureRoute(path: string): string {
   return path.replace(/^\/+/, "").replace(/\{([^}]+)\+\}/g, "{*$1}");
-}
-
-/**
- * A five-field cron (minute hour day-of-month month day-of-week) to Azure's six-field NCRONTAB, which
- * puts seconds first. NCRONTAB numbers Sunday 0 only, so a 7 becomes 0; Quartz extensions (`?`, `L`,
- * `W`, `#`) have no NCRONTAB equivalent.
- *
- * @see https://learn.microsoft.com/azure/azure-functions/functions-bindings-timer#ncrontab-expressions
- */
-export function toNcrontab(cron: string): string {
-  const fields = cron.trim().split(/\s+/);
-  if (fields.length !== 5) throw new ConfigurationError(`cron ${JSON.stringify(cron)} must have five fields`);
-  for (const field of fields) {
-    if (/[?LW#]/.test(field))
-      throw new ConfigurationError(`cron ${JSON.stringify(cron)}: ${JSON.stringify(field)} has no NCRONTAB equivalent`);
-  }
-  const [minute, hour, day, month, weekday] = fields as [string, string, string, string, string];
-  return ["0", minute, hour, day, month, sundayAsZero(weekday)].join(" ");
-}
-
-function sundayAsZero(field: string): string {
-  const parts = field.split(",").flatMap((part) => {
-    const [range = "", step] = part.split("/");
-    const suffix = step === undefined ? "" : `/${step}`;
-    if (range === "7") return [`0${suffix}`];
-    const bounds = /^(\d)-7$/.exec(range);
-    if (bounds && step === undefined) return bounds[1] === "0" ? ["*"] : [`${bounds[1]}-6`, "0"];
-    return [part];
-  });
-  return [...new Set(parts)].join(",");
 }
