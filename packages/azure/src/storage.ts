@@ -26,8 +26,8 @@ export interface BlobObjectStoreOptions {
   /**
    * The app setting naming the storage account, read on first use, as the Functions host reads it: a
    * connection string in `<setting>`, or an identity-based connection in `<setting>__blobServiceUri` /
-   * `<setting>__accountName` (with `__credential` and `__clientId`). Default `"AzureWebJobsStorage"`,
-   * the account every Function App already has.
+   * `<setting>__accountName` (with `__credential` and `__clientId`). Default: the setting named by
+   * `SLUICE_STORAGE_CONNECTION`, else `"AzureWebJobsStorage"`, the account every Function App already has.
    */
   connection?: string;
   /** Where settings are read. Default `process.env`. */
@@ -66,8 +66,10 @@ export class BlobObjectStore implements ObjectStore {
    */
   async client(): Promise<BlobServiceClient> {
     if (this.#client) return this.#client;
-    const setting = this.#options.connection ?? "AzureWebJobsStorage";
     const env = this.#options.env ?? process.env;
+    // SLUICE_STORAGE_CONNECTION lets a deployment point the store at a data account without code, which
+    // matters when the entry is generated (sluice build) and AzureWebJobsStorage is the runtime's own account.
+    const setting = this.#options.connection ?? env.SLUICE_STORAGE_CONNECTION ?? "AzureWebJobsStorage";
     const connectionString = env[setting];
     const { BlobServiceClient: Client } = await import("@azure/storage-blob");
     if (connectionString) {

@@ -45,6 +45,14 @@ describe("BlobObjectStore", () => {
     expect(byName.url).toBe("https://sensorstore.blob.core.windows.net/");
     expect(byName.credential.constructor.name).toBe("ManagedIdentityCredential");
     await expect(new BlobObjectStore({ env: {} }).client()).rejects.toBeInstanceOf(ConfigurationError);
+    const named = await new BlobObjectStore({
+      env: {
+        SLUICE_STORAGE_CONNECTION: "SensorStorage",
+        SensorStorage__blobServiceUri: "https://data.blob.core.windows.net",
+        AzureWebJobsStorage: "UseDevelopmentStorage=true",
+      },
+    }).client();
+    expect(named.url).toBe("https://data.blob.core.windows.net/");
   });
 
   it("returns the etag without quotes from put, head and list alike", async () => {
