@@ -40,7 +40,11 @@ export interface BuildResult {
 /** The adapter each target wraps a function with, and the trigger kinds it serves. */
 const TARGETS: Record<BuildTarget, { module: string; wrap: string; serves: ReadonlyArray<Trigger["kind"]> }> = {
   aws: { module: "@sluice/aws", wrap: "toLambda", serves: ["object.created", "object.deleted", "http", "schedule", "messages", "invoke"] },
-  gcp: { module: "@sluice/gcp", wrap: "toCloudFunction", serves: ["object.created", "object.deleted", "http", "schedule", "messages"] },
+  gcp: {
+    module: "@sluice/gcp",
+    wrap: "toCloudFunction",
+    serves: ["object.created", "object.deleted", "http", "schedule", "messages", "invoke"],
+  },
   azure: { module: "@sluice/azure", wrap: "toAzureFunction", serves: ["object.created", "object.deleted", "http", "schedule", "messages"] },
 };
 
@@ -128,6 +132,8 @@ export async function buildFunction(options: BuildOptions): Promise<BuildResult>
       outfile: join(outDir, "index.mjs"),
       sourcemap: true,
       minify,
+      // Sluice's errors are named after their classes (EventTranslationError, …): keep those names.
+      keepNames: true,
       external: options.bundleSdk ? [] : ["@aws-sdk/*", "@smithy/*"],
       // CommonJS dependencies inside an ES module bundle still call require().
       banner: {
@@ -166,6 +172,8 @@ export async function buildFunction(options: BuildOptions): Promise<BuildResult>
       outfile: join(outDir, "index.js"),
       sourcemap: true,
       minify,
+      // Sluice's errors are named after their classes (EventTranslationError, …): keep those names.
+      keepNames: true,
       // The Functions Framework is the runtime that calls the function: Cloud Build installs it from package.json.
       external: [framework],
       banner: {
@@ -174,7 +182,8 @@ export async function buildFunction(options: BuildOptions): Promise<BuildResult>
       logLevel: "silent",
       legalComments: "none",
     });
-    const signature = trigger.kind === "http" ? "http" : "cloudevent";
+    // toCloudFunction registers HTTP and invoke functions as HTTP, the rest as CloudEvent functions.
+    const signature = trigger.kind === "http" || trigger.kind === "invoke" ? "http" : "cloudevent";
     const manifest = {
       name: fn.name,
       version: "1.0.0",
@@ -205,8 +214,12 @@ export async function buildFunction(options: BuildOptions): Promise<BuildResult>
     outfile: join(outDir, "dist", "index.js"),
     sourcemap: true,
     minify,
+    keepNames: true,
     // The Functions host's worker provides this module to @azure/functions at run time; everything else ships.
     external: ["@azure/functions-core"],
+    // ES modules bundled into CommonJS lose import.meta.url (the Azure SDK calls createRequire with it).
+    define: { "import.meta.url": "__sluiceImportMetaUrl" },
+    banner: { js: 'const __sluiceImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
     logLevel: "silent",
     legalComments: "none",
   });
