@@ -1,2 +1,5 @@
-/** The provider this package adapts Sluice functions to. The adapter itself lands with its own issue. */
-export const PROVIDER = "azure" as const;
+export { toAzureFunction, MessagesFailedError } from "./adapter.js";
+export type { AzureEventHandler, AzureHandler, AzureHttpHandler, AzureOptions, AzureTimerHandler } from "./adapter.js";
+export type { AzureRegistrationOptions, ObjectEventsVia, RetryPolicy } from "./registration.js";
+export { BlobObjectStore } from "./storage.js";
+export type { BlobObjectStoreOptions } from "./storage.js";

@@ -177,11 +177,22 @@ function fieldsOf(cron: string): string[] {
   return cron.trim().split(/\s+/);
 }
 
+/**
+ * A day-of-week range that ends at 7 (Sunday) cannot keep its shape once Sunday is renumbered (0, or 1 on
+ * EventBridge): "5-7" is Friday to Saturday plus Sunday, and "0-7" is every day.
+ */
+function splitRangeEndingAtSeven(part: string): string[] {
+  const wrapping = /^(\d)-7$/.exec(part);
+  if (!wrapping) return [part];
+  return wrapping[1] === "0" ? ["0-6"] : [`${wrapping[1]}-6`, "0"];
+}
+
 /** Day-of-week with Sunday written as 0 or SUN, remapped by `map` value by value (names are kept). */
 function remapWeekdays(field: string, map: (value: number) => number): string {
   if (field === "*") return field;
   return field
     .split(",")
+    .flatMap(splitRangeEndingAtSeven)
     .map((part) => {
       const [range = "", step] = part.split("/");
       const mapped =
