@@ -45,7 +45,11 @@ const TARGETS: Record<BuildTarget, { module: string; wrap: string; serves: Reado
     wrap: "toCloudFunction",
     serves: ["object.created", "object.deleted", "http", "schedule", "messages", "invoke"],
   },
-  azure: { module: "@sluice/azure", wrap: "toAzureFunction", serves: ["object.created", "object.deleted", "http", "schedule", "messages"] },
+  azure: {
+    module: "@sluice/azure",
+    wrap: "toAzureFunction",
+    serves: ["object.created", "object.deleted", "http", "schedule", "messages", "invoke"],
+  },
 };
 
 /**

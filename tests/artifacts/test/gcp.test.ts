@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promis
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { Storage } from "@google-cloud/storage";
 import { buildFunction, loadEntry } from "@sluice/cli";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

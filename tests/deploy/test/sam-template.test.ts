@@ -23,8 +23,9 @@ const template = parse(readFileSync(new URL("../../../examples/sensor-pipeline/d
 /** `!Sub "${NamePrefix}-sensor-raw"` with the prefix given, the way CloudFormation would resolve it. */
 const sub = (value: any, prefix: string) =>
   String(value["!Sub"] ?? value)
-    .replaceAll("${NamePrefix}", prefix)
-    .replaceAll("${AWS::Partition}", "aws");
+    // CloudFormation's own ${…} placeholders, not template literals.
+    .replaceAll("$" + "{NamePrefix}", prefix)
+    .replaceAll("$" + "{AWS::Partition}", "aws");
 
 describe("the SAM template of the sensor pipeline", () => {
   const prefix = "acme";

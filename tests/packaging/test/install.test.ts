@@ -11,7 +11,7 @@ const tsc = join(workspace, "node_modules", ".bin", "tsc");
 const typeRoots = join(workspace, "node_modules", "@types");
 
 /** The packages users install; each is packed as it would be published (pnpm pack rewrites workspace: versions). */
-const PACKAGES = ["core", "local", "aws", "gcp"];
+const PACKAGES = ["core", "local", "aws", "gcp", "azure"];
 
 let scratch: string;
 const tarballs: Record<string, string> = {};
@@ -54,7 +54,7 @@ ${wrap ? `const cloudHandler = ${wrap};\nif (typeof cloudHandler !== "function")
 console.log(JSON.stringify(outcome));
 `;
 
-async function project(name: string, files: Record<string, string>, manifest: Record<string, unknown>, provider: "aws" | "gcp") {
+async function project(name: string, files: Record<string, string>, manifest: Record<string, unknown>, provider: "aws" | "gcp" | "azure") {
   const dir = join(scratch, name);
   await mkdir(join(dir, "src"), { recursive: true });
   await writeFile(join(dir, "package.json"), JSON.stringify({ name, version: "1.0.0", private: true, ...manifest }, null, 2));
@@ -64,7 +64,7 @@ async function project(name: string, files: Record<string, string>, manifest: Re
   const wanted = ["core", "local", provider].map((pkg) => tarballs[pkg] as string);
   await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", ...wanted], { cwd: dir });
   const installed = await readdir(join(dir, "node_modules"));
-  const otherClouds = { aws: ["@google-cloud", "@azure"], gcp: ["@aws-sdk", "@azure"] }[provider];
+  const otherClouds = { aws: ["@google-cloud", "@azure"], gcp: ["@aws-sdk", "@azure"], azure: ["@aws-sdk", "@google-cloud"] }[provider];
   expect(installed.filter((name) => otherClouds.includes(name))).toEqual([]);
   return dir;
 }
@@ -134,6 +134,20 @@ describe("packed packages in fresh projects", () => {
       { "src/index.cjs": `(async () => {\n${program}\n})().catch((error) => { console.error(error); process.exit(1); });\n` },
       { type: "commonjs" },
       "aws",
+    );
+    expect(await runProgram(dir, "src/index.cjs")).toEqual(expected);
+  });
+
+  it("CommonJS with require, with @sluice/azure", async () => {
+    const program = PROGRAM(
+      'const { defineFunction, destinations, triggers } = require("@sluice/core");\nconst { LocalObjectStore, toLocal } = require("@sluice/local");\nconst { toAzureFunction } = require("@sluice/azure");',
+      "toAzureFunction(countLines)",
+    );
+    const dir = await project(
+      "cjs-azure",
+      { "src/index.cjs": `(async () => {\n${program}\n})().catch((error) => { console.error(error); process.exit(1); });\n` },
+      { type: "commonjs" },
+      "azure",
     );
     expect(await runProgram(dir, "src/index.cjs")).toEqual(expected);
   });

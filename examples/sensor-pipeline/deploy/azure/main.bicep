@@ -84,8 +84,10 @@ resource app 'Microsoft.Web/sites@2023-12-01' = {
         { name: 'FUNCTIONS_EXTENSION_VERSION', value: '~4' }
         { name: 'FUNCTIONS_WORKER_RUNTIME', value: 'node' }
         { name: 'AzureWebJobsStorage', value: 'DefaultEndpointsProtocol=https;AccountName=${runtimeStorage.name};AccountKey=${runtimeStorage.listKeys().keys[0].value};EndpointSuffix=${environment().suffixes.storage}' }
-        // The pipeline's store reaches its account through the app's identity, not a key.
+        // The pipeline's store reaches its account through the app's identity, not a key:
+        // SLUICE_STORAGE_CONNECTION names the identity-based connection @sluice/azure's store uses.
         { name: 'SensorStorage__blobServiceUri', value: storage.properties.primaryEndpoints.blob }
+        { name: 'SLUICE_STORAGE_CONNECTION', value: 'SensorStorage' }
         { name: 'SENSOR_RAW_BUCKET', value: rawContainer }
         { name: 'SENSOR_REPORT_BUCKET', value: reportContainer }
         { name: 'SENSOR_QUARANTINE_BUCKET', value: quarantineContainer }
