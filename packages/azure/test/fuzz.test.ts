@@ -22,7 +22,7 @@ const functions: SluiceFunction[] = [
 ];
 
 describe("fuzzing the Azure adapter", () => {
-  const count = 4_000;
+  const count = 10_000;
   it(`lets only Sluice's typed errors out, for ${count} mutated invocations on every kind of function`, async () => {
     // A store that is never reached: none of these handlers reads a body or writes an output.
     const store = new BlobObjectStore({ env: {} });
