@@ -1,5 +1,6 @@
 import {
   ConfigurationError,
+  createLogger,
   defineFunction,
   destinations,
   HOPS_METADATA,
@@ -149,5 +150,45 @@ describe("no duplicate side effects", () => {
   it("refuses a store without conditional writes", () => {
     const { putIfAbsent: _none, ...withoutConditional } = new LocalObjectStore({ root: dir.root });
     expect(() => objectStoreIdempotency(withoutConditional as never, { bucket: "state" })).toThrow(ConfigurationError);
+  });
+});
+
+describe("logs", () => {
+  it("never carry payloads: not a quarantined line, a failed message's body or a request body", async () => {
+    const store = new LocalObjectStore({ root: dir.root });
+    const lines: string[] = [];
+    const log = createLogger({ level: "debug", write: (line) => lines.push(line) });
+    const secret = "card=4111111111111111;password=hunter2";
+    await store.put("data", "in.ndjson", `${secret}\n{"ok":true}\n`);
+    const objects = defineFunction({
+      name: "quarantines",
+      trigger: triggers.objectCreated({ bucket: "data" }),
+      destination: destinations.objectStore({ bucket: "out", key: ({ event }) => `${event.key}.json` }),
+      async handler(event, ctx) {
+        for await (const line of event.numberedLines()) {
+          try {
+            JSON.parse(line.text);
+          } catch (error) {
+            ctx.quarantine({ error, line: line.number, raw: line.text });
+          }
+        }
+        throw new Error("file rejected");
+      },
+    });
+    await toLocal(objects, { store, log }).invoke({ kind: "object.created", bucket: "data", key: "in.ndjson" });
+    const messages = defineFunction({
+      name: "fails-messages",
+      trigger: triggers.messages({ source: "queue", name: "q" }),
+      handler: (event) => event.each(() => Promise.reject(new Error("no"))),
+    });
+    await toLocal(messages, { store, log }).invoke({ kind: "messages", source: "queue", name: "q", messages: [{ id: "1", body: secret }] });
+    const web = defineFunction({ name: "web", trigger: triggers.http(), handler: () => Promise.reject(new Error("boom")) });
+    await toLocal(web, { store, log }).invoke({ kind: "http", method: "POST", path: "/", body: secret });
+
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    for (const line of lines) {
+      expect(line).not.toContain("4111111111111111");
+      expect(line).not.toContain("hunter2");
+    }
   });
 });
