@@ -82,7 +82,9 @@ export class LambdaRuntimeApi {
  */
 export function startRuntimeClient(taskRoot: string, handler: string, apiPort: number, env: Record<string, string>): ChildProcess {
   const require = createRequire(import.meta.url);
-  const ric = join(dirname(require.resolve("aws-lambda-ric/package.json")), "index.mjs");
+  const root = dirname(require.resolve("aws-lambda-ric/package.json"));
+  const manifest = require("aws-lambda-ric/package.json") as { bin: Record<string, string> };
+  const ric = join(root, manifest.bin["aws-lambda-ric"] as string);
   return spawn(process.execPath, [ric, handler], {
     cwd: taskRoot,
     env: {
