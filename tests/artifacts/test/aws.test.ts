@@ -1,8 +1,6 @@
-import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile, mkdir } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { buildFunction, loadEntry } from "@sluice/cli";
 import { unzipSync } from "fflate";
@@ -10,22 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configFromEnv } from "../../../examples/sensor-pipeline/src/function.js";
 import { generateFirehoseFiles } from "../../../examples/sensor-pipeline/src/generate.js";
 import { s3rverClient, startS3rver } from "../../../packages/aws/test/s3.js";
-import { LambdaRuntimeApi, startRuntimeClient } from "./lambda-runtime-api.js";
+import { LambdaRuntimeApi, runtimeClientBuilt, startRuntimeClient } from "./lambda-runtime-api.js";
 
 const entry = new URL("../../../examples/sensor-pipeline/src/function.ts", import.meta.url).pathname;
-
-/**
- * aws-lambda-ric compiles a native client on install; on a machine without autoconf, automake and libtool
- * it cannot, and pnpm skips it (it is an optional dependency). CI installs those tools, so this runs there.
- */
-function runtimeClientBuilt(): boolean {
-  try {
-    const require = createRequire(import.meta.url);
-    return existsSync(join(dirname(require.resolve("aws-lambda-ric/package.json")), "dist", "rapid-client.node"));
-  } catch {
-    return false;
-  }
-}
 
 let scratch: string;
 let s3: Awaited<ReturnType<typeof startS3rver>>;
@@ -102,7 +87,11 @@ describe("sluice build --target aws", () => {
         output += chunk;
       });
       try {
-        const answer = await api.invoke("req-artifact-1", event);
+        // A runtime client that dies (a missing native part, a bad handler) fails at once, not at the timeout.
+        const exited = new Promise<never>((_resolve, reject) =>
+          child.once("exit", (code, signal) => reject(new Error(`aws-lambda-ric exited (${code ?? signal}) before answering:\n${output}`))),
+        );
+        const answer = await Promise.race([api.invoke("req-artifact-1", event), exited]);
         expect(answer, output).toMatchObject({ kind: "response" });
         const report = JSON.parse(
           (await (

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer, type Server } from "node:http";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 
@@ -77,13 +78,34 @@ export class LambdaRuntimeApi {
 }
 
 /**
+ * Where AWS's runtime interface client is installed. It compiles native code on install (it needs
+ * autoconf, automake and libtool), so it is not a workspace dependency: `.ci/run` installs it with npm
+ * into a cache folder and names it in SLUICE_LAMBDA_RIC; a developer can do the same.
+ */
+export function runtimeClientDir(): string | undefined {
+  const dir = process.env.SLUICE_LAMBDA_RIC;
+  if (dir && existsSync(join(dir, "package.json"))) return dir;
+  try {
+    return dirname(createRequire(import.meta.url).resolve("aws-lambda-ric/package.json"));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the runtime client's native part was built (a failed build leaves the package without it). */
+export function runtimeClientBuilt(): boolean {
+  const dir = runtimeClientDir();
+  return dir !== undefined && (existsSync(join(dir, "dist", "rapid-client.node")) || existsSync(join(dir, "rapid-client.node")));
+}
+
+/**
  * Starts AWS's own runtime interface client (`aws-lambda-ric`, the code the Lambda Node.js runtime runs)
  * on a handler in `taskRoot`, talking to `api`.
  */
 export function startRuntimeClient(taskRoot: string, handler: string, apiPort: number, env: Record<string, string>): ChildProcess {
-  const require = createRequire(import.meta.url);
-  const root = dirname(require.resolve("aws-lambda-ric/package.json"));
-  const manifest = require("aws-lambda-ric/package.json") as { bin: Record<string, string> };
+  const root = runtimeClientDir();
+  if (!root) throw new Error("aws-lambda-ric is not installed: set SLUICE_LAMBDA_RIC (see .ci/run)");
+  const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { bin: Record<string, string> };
   const ric = join(root, manifest.bin["aws-lambda-ric"] as string);
   return spawn(process.execPath, [ric, handler], {
     cwd: taskRoot,
