@@ -91,6 +91,7 @@ describe("sluice build --target aws", () => {
         const exited = new Promise<never>((_resolve, reject) =>
           child.once("exit", (code, signal) => reject(new Error(`aws-lambda-ric exited (${code ?? signal}) before answering:\n${output}`))),
         );
+        exited.catch(() => undefined); // the kill in `finally` also ends it, after the answer
         const answer = await Promise.race([api.invoke("req-artifact-1", event), exited]);
         expect(answer, output).toMatchObject({ kind: "response" });
         const report = JSON.parse(
