@@ -65,7 +65,14 @@ function toJsonLine(record: Record<string, unknown>): string {
   }
 }
 
-/** A logger that drops everything; for tests and benchmarks. */
+/**
+ * A logger that drops everything; for tests and benchmarks.
+ *
+ * @example
+ * ```ts
+ * toLocal(fn, { log: silentLogger });
+ * ```
+ */
 export const silentLogger: Logger = {
   debug() {},
   info() {},

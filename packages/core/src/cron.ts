@@ -135,7 +135,14 @@ function wallClock(instant: number, timeZone: string) {
   };
 }
 
-/** Whether a wall-clock minute matches: Vixie cron's rule, where two restricted day fields match either. */
+/**
+ * Whether a wall-clock minute matches: Vixie cron's rule, where two restricted day fields match either.
+ *
+ * @example
+ * ```ts
+ * cronMatches(parseCron("0 6 * * 1-5"), { minute: 0, hour: 6, day: 23, month: 11, weekday: 1 }); // true
+ * ```
+ */
 export function cronMatches(
   cron: ParsedCron,
   wall: { minute: number; hour: number; day: number; month: number; weekday: number },
@@ -151,6 +158,11 @@ export function cronMatches(
  * Every instant in `[from, to)` at which `cron` fires, read in `timeZone`: each minute's wall-clock time
  * in that zone is matched, so a time skipped by a daylight-saving change never fires and a repeated hour
  * fires twice, as cron daemons and Cloud Scheduler do.
+ *
+ * @example
+ * ```ts
+ * cronFireTimes(parseCron("30 2 * * *"), new Date("2026-03-28Z"), new Date("2026-03-31Z"), "Europe/Paris"); // skips the 29th
+ * ```
  */
 export function cronFireTimes(cron: ParsedCron, from: Date, to: Date, timeZone = "UTC"): Date[] {
   const fired: Date[] = [];

@@ -125,7 +125,14 @@ export const destinations = {
   },
 };
 
-/** How a result becomes bytes for an object store. */
+/**
+ * How a result becomes bytes for an object store.
+ *
+ * @example
+ * ```ts
+ * serializeResult({ ok: true }).contentType; // "application/json"
+ * ```
+ */
 export function serializeResult(result: unknown, contentType?: string): { body: ObjectBody; contentType: string } {
   if (typeof result === "string") return { body: result, contentType: contentType ?? "text/plain; charset=utf-8" };
   if (result instanceof Uint8Array) return { body: result, contentType: contentType ?? "application/octet-stream" };

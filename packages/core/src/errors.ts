@@ -167,7 +167,14 @@ export interface SerializedError {
   code?: string;
 }
 
-/** Turns anything thrown into plain data (no stack: stacks leak paths and are noise in quarantine files). */
+/**
+ * Turns anything thrown into plain data (no stack: stacks leak paths and are noise in quarantine files).
+ *
+ * @example
+ * ```ts
+ * serializeError(new TypeError("x")); // { name: "TypeError", message: "x" }
+ * ```
+ */
 export function serializeError(error: unknown): SerializedError {
   if (error instanceof SluiceError) return { name: error.name, message: error.message, code: error.code };
   if (error instanceof Error) return { name: error.name, message: error.message };

@@ -131,7 +131,14 @@ function refuseRecursion(name: string, trigger: Trigger, destination: Destinatio
   }
 }
 
-/** Whether a value is a function made by {@link defineFunction}. */
+/**
+ * Whether a value is a function made by {@link defineFunction}.
+ *
+ * @example
+ * ```ts
+ * const functions = Object.values(await import("./entry.js")).filter(isSluiceFunction);
+ * ```
+ */
 export function isSluiceFunction(value: unknown): value is SluiceFunction {
   return typeof value === "object" && value !== null && (value as { __sluice?: unknown }).__sluice === "function";
 }

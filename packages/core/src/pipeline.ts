@@ -95,7 +95,14 @@ export function definePipeline(stages: readonly SluiceFunction[], options: { nam
   });
 }
 
-/** Whether a value is a pipeline made by {@link definePipeline}. */
+/**
+ * Whether a value is a pipeline made by {@link definePipeline}.
+ *
+ * @example
+ * ```ts
+ * if (isPipeline(value)) for (const stage of value.stages) console.log(stage.name);
+ * ```
+ */
 export function isPipeline(value: unknown): value is Pipeline {
   return typeof value === "object" && value !== null && (value as { __sluice?: unknown }).__sluice === "pipeline";
 }

@@ -51,7 +51,14 @@ export function epochToIsoTime(value: unknown, unit: "s" | "ms"): string | undef
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }
 
-/** Milliseconds since the epoch to ISO 8601 UTC. */
+/**
+ * Milliseconds since the epoch to ISO 8601 UTC.
+ *
+ * @example
+ * ```ts
+ * isoTimeFromMillis(0); // "1970-01-01T00:00:00.000Z"
+ * ```
+ */
 export function isoTimeFromMillis(millis: number): string {
   return new Date(millis).toISOString();
 }

@@ -23,6 +23,11 @@ const RESPONSE_KEYS = new Set(["status", "headers", "body", "cookies"]);
 /**
  * Whether a returned value is the explicit `{ status, headers?, body? }` shape rather than a JSON value
  * to send. It must have a numeric `status` and no keys beyond `status`, `headers`, `body`, `cookies`.
+ *
+ * @example
+ * ```ts
+ * isHttpResponseInit({ status: 201, body: "created" }); // true
+ * ```
  */
 export function isHttpResponseInit(value: unknown): value is HttpResponseInit {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
@@ -35,7 +40,14 @@ function isWebResponse(value: unknown): value is Response {
   return typeof Response !== "undefined" && value instanceof Response;
 }
 
-/** Turns whatever an HTTP handler returned into an {@link HttpResult}. */
+/**
+ * Turns whatever an HTTP handler returned into an {@link HttpResult}.
+ *
+ * @example
+ * ```ts
+ * await toHttpResult({ ok: true }); // { status: 200, headers: { "content-type": "application/json" }, cookies: [], body: '{"ok":true}' }
+ * ```
+ */
 export async function toHttpResult(value: unknown): Promise<HttpResult> {
   if (isWebResponse(value)) {
     const headers: Record<string, string> = {};
@@ -78,7 +90,14 @@ function encodeBody(body: unknown, headers: Record<string, string>): string | Ui
   return JSON.stringify(body);
 }
 
-/** Whether a content type is text, so that a body of that type is sent without base64. */
+/**
+ * Whether a content type is text, so that a body of that type is sent without base64.
+ *
+ * @example
+ * ```ts
+ * isTextual("application/json; charset=utf-8"); // true
+ * ```
+ */
 export function isTextual(contentType: string | undefined): boolean {
   if (!contentType) return true;
   const type = contentType.toLowerCase();
@@ -92,7 +111,14 @@ export function isTextual(contentType: string | undefined): boolean {
   );
 }
 
-/** The answer to a handler error: the HttpError's status and message, else a bare 500. Never a stack trace. */
+/**
+ * The answer to a handler error: the HttpError's status and message, else a bare 500. Never a stack trace.
+ *
+ * @example
+ * ```ts
+ * httpErrorResult(new HttpError(422, "value must be a number")).status; // 422
+ * ```
+ */
 export function httpErrorResult(error: unknown): HttpResult {
   if (error instanceof HttpError) {
     return {

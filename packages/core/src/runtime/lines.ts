@@ -1,7 +1,20 @@
 import type { NumberedLine } from "../events.js";
 
+/**
+ * @example
+ * ```ts
+ * event.lines({ maxLineLength: DEFAULT_MAX_LINE_LENGTH * 4 });
+ * ```
+ */
 export const DEFAULT_MAX_LINE_LENGTH = 1024 * 1024;
-/** How much of an over-long line is kept for its quarantine record. */
+/**
+ * How much of an over-long line is kept for its quarantine record.
+ *
+ * @example
+ * ```ts
+ * record.raw.length <= OVERLONG_LINE_KEPT; // true for a quarantined over-long line
+ * ```
+ */
 export const OVERLONG_LINE_KEPT = 64 * 1024;
 
 export interface SplitLinesOptions {
@@ -59,7 +72,14 @@ function recordsOf<T>(source: ReadableStream<Uint8Array>, split: (text: string, 
   };
 }
 
-/** Maps an async iterable without a generator (see {@link recordsOf} for why). */
+/**
+ * Maps an async iterable without a generator (see {@link recordsOf} for why).
+ *
+ * @example
+ * ```ts
+ * const texts = mapAsyncIterable(splitLines(stream), (line) => line.text);
+ * ```
+ */
 export function mapAsyncIterable<T, U>(source: AsyncIterable<T>, map: (item: T) => U): AsyncIterableIterator<U> {
   const iterator = source[Symbol.asyncIterator]();
   return {
@@ -81,6 +101,11 @@ export function mapAsyncIterable<T, U>(source: AsyncIterable<T>, map: (item: T) 
  * Splits a byte stream into lines with bounded memory: a chunk splitter over a streaming UTF-8
  * decoder, not `readline` (which is slower and cannot bound a line's length). `\n` and `\r\n` end a
  * line, a final line without a newline is yielded, and empty lines are kept so numbering stays true.
+ *
+ * @example
+ * ```ts
+ * for await (const { number, text } of splitLines(stream, { maxLineLength: 65_536 })) console.log(number, text);
+ * ```
  */
 export function splitLines(source: ReadableStream<Uint8Array>, options: SplitLinesOptions = {}): AsyncIterableIterator<NumberedLine> {
   const maxLength = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
@@ -138,6 +163,11 @@ const GZIP_MAGIC = [0x1f, 0x8b] as const;
  * Decompresses a stream when it starts with the gzip magic bytes (`"auto"`), always (`true`) or never
  * (`false`). Looking at the bytes rather than the key's suffix matters: Firehose writes gzip objects
  * with no `.gz` in their name.
+ *
+ * @example
+ * ```ts
+ * const plain = maybeGunzip(await store.get("sensor-raw", key)); // gzip or not, plain bytes out
+ * ```
  */
 export function maybeGunzip(source: ReadableStream<Uint8Array>, mode: "auto" | boolean = "auto"): ReadableStream<Uint8Array> {
   if (mode === false) return source;
@@ -201,7 +231,14 @@ function replayStream(head: Uint8Array, rest: ReadableStreamDefaultReader<Uint8A
   });
 }
 
-/** Joins byte chunks into one array. */
+/**
+ * Joins byte chunks into one array.
+ *
+ * @example
+ * ```ts
+ * concatBytes([new Uint8Array([1]), new Uint8Array([2, 3])]); // Uint8Array [1, 2, 3]
+ * ```
+ */
 export function concatBytes(chunks: readonly Uint8Array[], size = chunks.reduce((sum, chunk) => sum + chunk.length, 0)): Uint8Array {
   if (chunks.length === 1 && chunks[0]) return chunks[0];
   const joined = new Uint8Array(size);
@@ -213,7 +250,14 @@ export function concatBytes(chunks: readonly Uint8Array[], size = chunks.reduce(
   return joined;
 }
 
-/** Reads a whole stream into one array. */
+/**
+ * Reads a whole stream into one array.
+ *
+ * @example
+ * ```ts
+ * const bytes = await readAllBytes(await store.get("sensor-reports", "reports/a.json"));
+ * ```
+ */
 export async function readAllBytes(source: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -250,6 +294,11 @@ function indexOrEnd(text: string, search: string, from: number): number {
  * text cannot hold a raw newline, so a broken record never swallows the next line); within a line, a
  * record ends where its outermost object or array closes. Records are numbered from 1; text that is not
  * an object or array runs to the end of its line and is yielded as one record for the caller to reject.
+ *
+ * @example
+ * ```ts
+ * for await (const record of splitJsonRecords(stream)) JSON.parse(record.text); // {…}{…} or one a line
+ * ```
  */
 export function splitJsonRecords(source: ReadableStream<Uint8Array>, options: SplitLinesOptions = {}): AsyncIterableIterator<NumberedLine> {
   const maxLength = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;

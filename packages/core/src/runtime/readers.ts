@@ -23,6 +23,12 @@ export type OverlongLineReporter = (line: NumberedLine, length: number) => void;
 /**
  * Gives an object event its body readers, reading through `store`. Each reader opens a new stream:
  * a stream is lazy, so an event whose body is never read costs nothing.
+ *
+ * @example
+ * ```ts
+ * const event = withObjectReaders(data, store);
+ * for await (const line of event.lines()) console.log(line);
+ * ```
  */
 export function withObjectReaders(
   data: ObjectEventData & { kind: "object.created" },
@@ -61,10 +67,24 @@ function lazyStream(open: () => Promise<ReadableStream<Uint8Array>>): ReadableSt
   });
 }
 
-/** Lambda's synchronous payload limit; a bigger body is answered with 413. */
+/**
+ * Lambda's synchronous payload limit; a bigger body is answered with 413.
+ *
+ * @example
+ * ```ts
+ * createRuntime(fn, { provider: "local", maxHttpBodyBytes: DEFAULT_MAX_HTTP_BODY_BYTES / 2 });
+ * ```
+ */
 export const DEFAULT_MAX_HTTP_BODY_BYTES = 6 * 1024 * 1024;
 
-/** Gives an HTTP event its body readers. The body is decoded once, on first read. */
+/**
+ * Gives an HTTP event its body readers. The body is decoded once, on first read.
+ *
+ * @example
+ * ```ts
+ * const body = await withHttpReaders(data).json<{ value: number }>();
+ * ```
+ */
 export function withHttpReaders(data: HttpEventData, maxBodyBytes = DEFAULT_MAX_HTTP_BODY_BYTES): HttpEvent {
   const { body, ...rest } = data;
   let decoded: Uint8Array | undefined;
@@ -102,7 +122,16 @@ export interface TrackedMessages {
   failAll(reason: unknown): void;
 }
 
-/** Gives a message batch its readers and per-message failure. */
+/**
+ * Gives a message batch its readers and per-message failure.
+ *
+ * @example
+ * ```ts
+ * const { event, failures } = withMessageReaders(data);
+ * event.messages[0]?.fail(new Error("bad"));
+ * failures(); // [{ message, reason }]
+ * ```
+ */
 export function withMessageReaders(data: MessagesEventData): TrackedMessages {
   const reasons = new Map<number, unknown>();
   const messages: Message[] = data.messages.map((message, index) => {

@@ -64,7 +64,14 @@ export interface FunctionRuntime {
 
 const DEFAULT_TIMEOUT_MARGIN_MS = 500;
 const DEFAULT_MAX_HOPS = 8;
-/** The metadata name under which outputs carry their hop count. */
+/**
+ * The metadata name under which outputs carry their hop count.
+ *
+ * @example
+ * ```ts
+ * (await store.head(bucket, key))?.metadata?.[HOPS_METADATA]; // "2"
+ * ```
+ */
 export const HOPS_METADATA = "sluice-hops";
 
 /** The hop count an object carries; 0 when it has none or cannot be read (the handler's own read will say why). */
@@ -399,7 +406,14 @@ function isOwnObjectMissing(error: unknown, data: ObjectEventData): boolean {
   return error instanceof ObjectNotFoundError && error.bucket === data.bucket && error.key === data.key;
 }
 
-/** Matches a request against the trigger's path template and methods. */
+/**
+ * Matches a request against the trigger's path template and methods.
+ *
+ * @example
+ * ```ts
+ * matchHttpRoute(triggers.http({ path: "/items/{id}" }), { method: "GET", path: "/items/7" }); // { status: 200, params: { id: "7" } }
+ * ```
+ */
 export function matchHttpRoute(
   trigger: HttpTrigger,
   request: { method: string; path: string },
