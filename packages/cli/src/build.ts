@@ -105,6 +105,13 @@ async function describeFiles(root: string, paths: string[]): Promise<BuiltFile[]
  * Builds a deployable artifact of one function for one cloud: a Lambda zip, a Cloud Functions source
  * folder, or an Azure Functions app folder. The function's own code and Sluice are bundled; each cloud's
  * runtime pieces (the Lambda SDK, the Functions Framework) stay external where the platform provides them.
+ *
+ * @example
+ * ```ts
+ * const [fn] = await loadEntry("src/function.ts");
+ * const result = await buildFunction({ entry: "src/function.ts", fn, target: "aws" });
+ * console.log(result.artifact); // .sluice/build/aws/analyze-sensors/analyze-sensors.zip
+ * ```
  */
 export async function buildFunction(options: BuildOptions): Promise<BuildResult> {
   const fn: SluiceFunction = options.fn.fn;

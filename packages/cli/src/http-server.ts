@@ -4,6 +4,11 @@ import type { Outcome } from "@sluice/core";
 /**
  * Serves an HTTP-triggered function on this machine: each request becomes a local event, and the
  * function's response is written back. Binds to loopback only.
+ *
+ * @example
+ * ```ts
+ * const { url, server } = await serveHttp((event) => local.invoke(event), { port: 0 });
+ * ```
  */
 export async function serveHttp(
   invoke: (event: unknown) => Promise<Outcome>,

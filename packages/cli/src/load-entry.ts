@@ -18,6 +18,11 @@ export interface EntryFunction {
  * Loads an entry file (TypeScript or JavaScript) and returns every Sluice function it exports, bare,
  * wrapped by `toLocal`, or as the stages of a pipeline. TypeScript is compiled with esbuild into a temporary module beside the entry, so
  * that its imports resolve from the entry's own `node_modules`; the temporary file is removed at once.
+ *
+ * @example
+ * ```ts
+ * for (const { exportName, fn } of await loadEntry("src/function.ts")) console.log(exportName, fn.name);
+ * ```
  */
 export async function loadEntry(entry: string): Promise<EntryFunction[]> {
   const path = resolve(entry);

@@ -54,6 +54,11 @@ export interface ReplaySummary {
 /**
  * Opens a replay source from what the user typed. A local path is a bucket's directory (its parent is
  * the store's root); cloud URLs are resolved by `openCloudSource` when the provider package is installed.
+ *
+ * @example
+ * ```ts
+ * const source = await openReplaySource("s3://acme-sensor-raw/readings/");
+ * ```
  */
 export async function openReplaySource(from: string): Promise<ReplaySource> {
   const cloud = /^(s3|gs|azblob):\/\/([^/]+)\/?(.*)$/.exec(from);
@@ -84,7 +89,14 @@ async function openCloudSource(scheme: "s3" | "gs" | "azblob", bucket: string, p
   return { store: new Store({}), bucket, prefix, label };
 }
 
-/** The checkpoint file's default name: one per function and source, so replays of different things never mix. */
+/**
+ * The checkpoint file's default name: one per function and source, so replays of different things never mix.
+ *
+ * @example
+ * ```ts
+ * defaultCheckpoint(fn, source, "readings/"); // .sluice/replay/analyze-sensors-<hash>.ndjson
+ * ```
+ */
 export function defaultCheckpoint(fn: SluiceFunction, source: ReplaySource, prefix: string): string {
   const id = createHash("sha256").update(`${fn.name}\n${source.label}\n${prefix}`).digest("hex").slice(0, 16);
   return join(".sluice", "replay", `${fn.name}-${id}.ndjson`);
@@ -95,6 +107,12 @@ export function defaultCheckpoint(fn: SluiceFunction, source: ReplaySource, pref
  * runtime as live events: same filters, destinations, quarantine and output keys, so replaying work that
  * was already done rewrites identical outputs. Finished objects are appended to a checkpoint file as they
  * finish, so an interrupted replay picks up where it stopped.
+ *
+ * @example
+ * ```ts
+ * const summary = await replay(fn, await openReplaySource(".sluice/buckets/sensor-raw"), { log: createLogger() });
+ * console.log(summary.ok, summary.failed.length);
+ * ```
  */
 export async function replay(fn: SluiceFunction, source: ReplaySource, options: ReplayOptions): Promise<ReplaySummary> {
   const trigger = fn.trigger as Trigger;

@@ -153,7 +153,14 @@ export function toLocal<T extends Trigger, R>(fn: SluiceFunction<T, R>, options:
   return { __sluice: "local", fn, store, invoke, watch };
 }
 
-/** Whether a value is a function wrapped by {@link toLocal}. */
+/**
+ * Whether a value is a function wrapped by {@link toLocal}.
+ *
+ * @example
+ * ```ts
+ * if (isLocalFunction(value)) await value.invoke(eventFile);
+ * ```
+ */
 export function isLocalFunction(value: unknown): value is LocalFunction {
   return typeof value === "object" && value !== null && (value as { __sluice?: unknown }).__sluice === "local";
 }

@@ -29,6 +29,12 @@ export interface BucketWatcherOptions {
  * have held for two scans, so a file still being written by another program is never read half-way;
  * files written through `LocalObjectStore` appear whole, by rename. Polling rather than `fs.watch`
  * because recursive `fs.watch` is unreliable across platforms and Node versions.
+ *
+ * @example
+ * ```ts
+ * const watcher = new BucketWatcher({ directory: ".sluice/buckets/sensor-raw", bucket: "sensor-raw", onEvent: console.log }).start();
+ * await watcher.close();
+ * ```
  */
 export class BucketWatcher {
   private readonly seen = new Map<string, Seen>();
