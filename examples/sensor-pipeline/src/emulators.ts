@@ -180,10 +180,8 @@ export async function runEmulatorDemo(options: EmulatorDemoOptions): Promise<Emu
     localKeys.sort();
     const reports = { local: localKeys.length } as Record<Provider, number>;
     let difference: string | undefined;
-    const keysByCloud = new Map<Cloud, string[]>();
     for (const cloud of clouds) {
       const keys = (await cloud.reportKeys()).sort();
-      keysByCloud.set(cloud.name, keys);
       reports[cloud.name] = keys.length;
       if (!difference) difference = keyDifference(localKeys, keys, cloud.name);
     }
