@@ -3,5 +3,10 @@ import { sourceAliases } from "../../vitest.shared.js";
 
 export default defineProject({
   resolve: { alias: sourceAliases },
-  test: { name: "sensor-pipeline", include: ["test/**/*.test.ts"] },
+  test: {
+    name: "sensor-pipeline",
+    include: ["test/**/*.test.ts"],
+    globalSetup: ["test/build-packages.ts"],
+    hookTimeout: 240_000,
+  },
 });

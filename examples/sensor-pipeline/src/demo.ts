@@ -189,31 +189,49 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   };
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+/** The command line: `pnpm demo [--emulators] [options]`. */
+async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       sensors: { type: "string", default: "50" },
       hours: { type: "string", default: "24" },
       gzip: { type: "boolean", default: false },
       "bad-line-rate": { type: "string", default: "0.001" },
-      root: { type: "string", default: ".sluice/demo" },
+      root: { type: "string" },
+      emulators: { type: "boolean", default: false },
     },
   });
-  const summary = await runDemo({
+  const options = {
     sensors: Number(values.sensors),
     hours: Number(values.hours),
     gzip: values.gzip,
     badLineRate: Number(values["bad-line-rate"]),
-    root: values.root,
     interactive: Boolean(process.stdout.isTTY),
-  });
-  if (
-    summary.failed > 0 ||
-    summary.readings !== summary.generatedReadings ||
-    summary.quarantined !== summary.generatedBadLines ||
-    summary.rolledUpReadings !== summary.readings
-  ) {
-    console.error("The demo's counts do not add up: see the lines above.");
-    process.exitCode = 1;
+  };
+  if (values.emulators) {
+    // Loaded only here: the plain demo needs neither the emulators nor the cloud SDKs.
+    const { runEmulatorDemo } = await import("./emulators.js");
+    const result = await runEmulatorDemo({ ...options, root: values.root ?? ".sluice/demo-emulators" });
+    if (!result.identical || Object.values(result.failed).some((count) => count > 0)) process.exitCode = 1;
+  } else {
+    const summary = await runDemo({ ...options, root: values.root ?? ".sluice/demo" });
+    if (
+      summary.failed > 0 ||
+      summary.readings !== summary.generatedReadings ||
+      summary.quarantined !== summary.generatedBadLines ||
+      summary.rolledUpReadings !== summary.readings
+    ) {
+      console.error("The demo's counts do not add up: see the lines above.");
+      process.exitCode = 1;
+    }
   }
+}
+
+// Not awaited at the top level: emulators.ts imports this module, and a top-level await here would leave
+// that import waiting on a module that is waiting on it.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
 }

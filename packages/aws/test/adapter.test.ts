@@ -3,7 +3,7 @@ import { describe, expect, inject, it } from "vitest";
 import { S3ObjectStore, toLambda } from "../src/index.js";
 import { fixture, json, lambdaContext } from "./helpers.js";
 import { firehoseBatch, kinesisBatch, s3Created, sqsBatch } from "./native.js";
-import { s3rverClient } from "./s3.js";
+import { s3rverClient } from "../../../tools/emulators/src/index.js";
 
 const client = s3rverClient(inject("s3rverPort"));
 const store = new S3ObjectStore({ client });

@@ -3,7 +3,7 @@ import { inject } from "vitest";
 import { S3ObjectStore, toLambda } from "../src/index.js";
 import { fixture, lambdaContext } from "./helpers.js";
 import { httpV2, s3Created, s3Deleted, sqsBatch } from "./native.js";
-import { s3rverClient } from "./s3.js";
+import { s3rverClient } from "../../../tools/emulators/src/index.js";
 
 const client = s3rverClient(inject("s3rverPort"));
 const store = new S3ObjectStore({ client });

@@ -4,7 +4,7 @@ import { createHandlers } from "../../../examples/sensor-pipeline/src/aws.js";
 import { configFromEnv } from "../../../examples/sensor-pipeline/src/function.js";
 import { generateFirehoseFiles } from "../../../examples/sensor-pipeline/src/generate.js";
 import { lambdaContext } from "./helpers.js";
-import { s3rverClient, startS3rver } from "./s3.js";
+import { s3rverClient, startS3rver } from "../../../tools/emulators/src/index.js";
 
 // Its own s3rver, in this worker, because the event emitter must be in the process that reads it.
 let s3: Awaited<ReturnType<typeof startS3rver>>;

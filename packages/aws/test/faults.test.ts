@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toLambda } from "../src/index.js";
 import { lambdaContext } from "./helpers.js";
 import { s3Created } from "./native.js";
-import { BUCKETS, s3rverClient } from "./s3.js";
+import { BUCKETS, s3rverClient } from "../../../tools/emulators/src/index.js";
 
 // Its own s3rver, on a directory it knows: the first test stops it mid-run and starts it again there.
 let directory: string;

@@ -19,7 +19,7 @@ import {
   toLambda,
 } from "../src/index.js";
 import { lambdaContext, providerFixtures } from "./helpers.js";
-import { s3rverClient } from "./s3.js";
+import { s3rverClient } from "../../../tools/emulators/src/index.js";
 
 const seeds = providerFixtures("aws").map((item) => item.event);
 const translators: Array<(event: unknown) => unknown> = [

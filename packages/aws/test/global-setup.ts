@@ -1,5 +1,5 @@
 import type { TestProject } from "vitest/node";
-import { startS3rver } from "./s3.js";
+import { startS3rver } from "../../../tools/emulators/src/index.js";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -4,7 +4,7 @@ import { describe, expect, inject, it } from "vitest";
 import { S3ObjectStore, decodeS3Key, fromS3Notification, toLambda } from "../src/index.js";
 import { json, lambdaContext } from "./helpers.js";
 import { encodeS3Key, firehoseBatch, kinesisBatch, s3Created, sqsBatch } from "./native.js";
-import { s3rverClient } from "./s3.js";
+import { s3rverClient } from "../../../tools/emulators/src/index.js";
 
 const store = new S3ObjectStore({ client: s3rverClient(inject("s3rverPort")) });
 

@@ -1,7 +1,7 @@
 import { readAllBytes } from "@sluice/core";
 import { describe, expect, inject, it } from "vitest";
 import { S3ObjectStore } from "../src/index.js";
-import { s3rverClient } from "./s3.js";
+import { s3rverClient } from "../../../tools/emulators/src/index.js";
 
 describe("S3ObjectStore beyond the shared suite", () => {
   it("sends putIfAbsent as a conditional PutObject (If-None-Match: *) and stores the body", async () => {

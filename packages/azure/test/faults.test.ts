@@ -2,7 +2,7 @@ import { BlobServiceClient } from "@azure/storage-blob";
 import { defineFunction, destinations, triggers } from "@sluice/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BlobObjectStore, toAzureFunction } from "../src/index.js";
-import { type RunningAzurite, startAzurite } from "./azurite.js";
+import { type RunningAzurite, startAzurite } from "../../../tools/emulators/src/index.js";
 import { callHandler, eventGridBlobEvent } from "./azure-native.js";
 
 // Its own Azurite: the first test stops it mid-run.

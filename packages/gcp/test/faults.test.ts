@@ -3,7 +3,7 @@ import { defineFunction, destinations, triggers } from "@sluice/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GcsObjectStore, toCloudFunction } from "../src/index.js";
 import { deliver } from "./framework.js";
-import { type GcsEmulator, startGcsEmulator } from "./gcs-emulator.js";
+import { type GcsEmulator, startGcsEmulator } from "../../../tools/emulators/src/index.js";
 
 // Its own emulator, in this worker: the first test stops it mid-run.
 let emulator: GcsEmulator;

@@ -1,5 +1,5 @@
 import type { TestProject } from "vitest/node";
-import { startGcsEmulator } from "./gcs-emulator.js";
+import { startGcsEmulator } from "../../../tools/emulators/src/index.js";
 
 declare module "vitest" {
   export interface ProvidedContext {

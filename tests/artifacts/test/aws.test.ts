@@ -7,7 +7,7 @@ import { unzipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configFromEnv } from "../../../examples/sensor-pipeline/src/function.js";
 import { generateFirehoseFiles } from "../../../examples/sensor-pipeline/src/generate.js";
-import { s3rverClient, startS3rver } from "../../../packages/aws/test/s3.js";
+import { s3rverClient, startS3rver } from "../../../tools/emulators/src/index.js";
 import { LambdaRuntimeApi, runtimeClientBuilt, startRuntimeClient } from "./lambda-runtime-api.js";
 
 const entry = new URL("../../../examples/sensor-pipeline/src/function.ts", import.meta.url).pathname;

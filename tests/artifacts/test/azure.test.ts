@@ -9,7 +9,7 @@ import { buildFunction, loadEntry } from "@sluice/cli";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configFromEnv } from "../../../examples/sensor-pipeline/src/function.js";
 import { generateFirehoseFiles } from "../../../examples/sensor-pipeline/src/generate.js";
-import { type RunningAzurite, startAzurite } from "../../../packages/azure/test/azurite.js";
+import { type RunningAzurite, startAzurite } from "../../../tools/emulators/src/index.js";
 
 const entry = new URL("../../../examples/sensor-pipeline/src/function.ts", import.meta.url).pathname;
 

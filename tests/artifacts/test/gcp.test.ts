@@ -10,7 +10,7 @@ import { buildFunction, loadEntry } from "@sluice/cli";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configFromEnv } from "../../../examples/sensor-pipeline/src/function.js";
 import { generateFirehoseFiles } from "../../../examples/sensor-pipeline/src/generate.js";
-import { type GcsEmulator, startGcsEmulator } from "../../../packages/gcp/test/gcs-emulator.js";
+import { type GcsEmulator, startGcsEmulator } from "../../../tools/emulators/src/index.js";
 
 const entry = new URL("../../../examples/sensor-pipeline/src/function.ts", import.meta.url).pathname;
 const require = createRequire(import.meta.url);

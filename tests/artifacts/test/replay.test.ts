@@ -7,9 +7,7 @@ import { join } from "node:path";
 import { defineFunction, destinations, silentLogger, triggers } from "@sluice/core";
 import { openReplaySource, replay } from "@sluice/cli";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { s3rverClient, startS3rver } from "../../../packages/aws/test/s3.js";
-import { startAzurite } from "../../../packages/azure/test/azurite.js";
-import { startGcsEmulator } from "../../../packages/gcp/test/gcs-emulator.js";
+import { s3rverClient, startAzurite, startGcsEmulator, startS3rver } from "../../../tools/emulators/src/index.js";
 
 /** The function replayed on every cloud: counts each object's lines into a report keyed by the object. */
 const countLines = defineFunction({

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { S3Client } from "@aws-sdk/client-s3";
 import S3rver from "s3rver";
 
-/** Buckets every s3rver started by the tests has. S3 bucket names need at least 3 characters. */
+/** Buckets every s3rver started here has (the tests' and the sensor demo's). S3 bucket names need at least 3 characters. */
 export const BUCKETS = [
   "contract-raw",
   "contract-out",

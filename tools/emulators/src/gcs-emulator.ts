@@ -20,7 +20,7 @@ export interface GcsEmulator {
 /**
  * Starts the Cloud Storage emulator's HTTP layer from firebase-tools in this process, without the
  * Java rules runtime that `firebase emulators:start` needs. These are firebase-tools internals, which
- * is why packages/gcp pins firebase-tools to one exact version.
+ * is why this package pins firebase-tools to one exact version.
  *
  * What the emulator does not do: create buckets (any name works without it), honour preconditions such
  * as ifGenerationMatch. Only one can run per process (it registers itself in a process-wide registry).

@@ -1,4 +1,4 @@
-// s3rver 3.7.1 ships no types; only what the tests use is declared.
+// s3rver 3.7.1 ships no types; only what the tests and the demo use is declared. (Not s3rver.d.ts: that name would pass for the declarations of s3rver.ts and be skipped.)
 declare module "s3rver" {
   import type { EventEmitter } from "node:events";
   interface S3rverOptions {
