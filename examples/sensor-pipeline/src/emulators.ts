@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { randomInt, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
@@ -13,6 +13,8 @@ import { buildFunction, loadEntry } from "@sluice/cli";
 import { readAllBytes } from "@sluice/core";
 import {
   AZURITE_ACCOUNT_NAME,
+  blobCreatedEvent,
+  finalizedCloudEventRequest,
   type GcsEmulator,
   type RunningAzurite,
   s3rverClient,
@@ -427,19 +429,8 @@ async function gcpRun(
       const object = storage.bucket(config.rawBucket).file(file.key);
       await object.save(Buffer.from(file.body), { resumable: false, contentType: "application/x-ndjson" });
       const [metadata] = await object.getMetadata();
-      const response = await fetch(`http://127.0.0.1:${port}/`, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          "ce-specversion": "1.0",
-          "ce-id": String(randomInt(2 ** 47)),
-          "ce-source": `//storage.googleapis.com/projects/_/buckets/${config.rawBucket}`,
-          "ce-type": "google.cloud.storage.object.v1.finalized",
-          "ce-subject": `objects/${file.key}`,
-          "ce-time": String(metadata.timeCreated),
-        },
-        body: JSON.stringify(metadata),
-      });
+      const request = finalizedCloudEventRequest(config.rawBucket, metadata);
+      const response = await fetch(`http://127.0.0.1:${port}/`, { method: "POST", ...request });
       if (response.status !== 204) throw new Error(`the function answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
     },
     async reportKeys() {
@@ -492,29 +483,16 @@ async function azureRun(
       const upload = await blob.uploadData(Buffer.from(file.body), { blobHTTPHeaders: { blobContentType: "application/x-ndjson" } });
       const properties = await blob.getProperties();
       sequence++;
-      const data = {
-        api: "PutBlob",
-        requestId: upload.requestId ?? randomUUID(),
-        eTag: properties.etag,
-        contentType: properties.contentType,
-        contentLength: properties.contentLength,
-        blobType: "BlockBlob",
+      const { event, triggerMetadata } = blobCreatedEvent({
+        account: AZURITE_ACCOUNT_NAME,
+        container: config.rawBucket,
+        name: file.key,
         url: blob.url,
-        // Event Grid's sequencer orders events per blob: a hex counter is its shape.
+        properties,
+        requestId: upload.requestId,
         sequencer: sequence.toString(16).padStart(48, "0"),
-      };
-      const event = {
-        topic: `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/sluice/providers/Microsoft.Storage/storageAccounts/${AZURITE_ACCOUNT_NAME}`,
-        subject: `/blobServices/default/containers/${config.rawBucket}/blobs/${file.key}`,
-        eventType: "Microsoft.Storage.BlobCreated",
-        // Event Grid writes seven fractional digits.
-        eventTime: (properties.lastModified as Date).toISOString().replace("Z", "0000Z"),
-        id: randomUUID(),
-        data,
-        dataVersion: "",
-        metadataVersion: "1",
-      };
-      const context = new InvocationContext({ invocationId: randomUUID(), functionName: FUNCTION_NAME, triggerMetadata: { data } });
+      });
+      const context = new InvocationContext({ invocationId: randomUUID(), functionName: FUNCTION_NAME, triggerMetadata });
       await app.handler(event, context);
     },
     async reportKeys() {

@@ -9,7 +9,7 @@ import { buildFunction, loadEntry } from "@sluice/cli";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configFromEnv } from "../../../examples/sensor-pipeline/src/function.js";
 import { generateFirehoseFiles } from "../../../examples/sensor-pipeline/src/generate.js";
-import { type RunningAzurite, startAzurite } from "../../../tools/emulators/src/index.js";
+import { blobCreatedEvent, type RunningAzurite, startAzurite } from "../../../tools/emulators/src/index.js";
 
 const entry = new URL("../../../examples/sensor-pipeline/src/function.ts", import.meta.url).pathname;
 
@@ -48,34 +48,20 @@ describe("sluice build --target azure", () => {
     const blob = client.getContainerClient(config.rawBucket).getBlockBlobClient(file.key);
     await blob.uploadData(Buffer.from(file.body));
     const properties = await blob.getProperties();
-    const data = {
-      api: "PutBlob",
-      requestId: randomUUID(),
-      eTag: properties.etag,
-      contentType: properties.contentType,
-      contentLength: properties.contentLength,
-      blobType: "BlockBlob",
+    const { event, triggerMetadata } = blobCreatedEvent({
+      account: "devstoreaccount1",
+      container: config.rawBucket,
+      name: file.key,
       url: blob.url,
-      sequencer: "00000000000000000000000000000001000000000000001a",
-    };
-    const event = {
-      topic:
-        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/sluice/providers/Microsoft.Storage/storageAccounts/devstoreaccount1",
-      subject: `/blobServices/default/containers/${config.rawBucket}/blobs/${file.key}`,
-      eventType: "Microsoft.Storage.BlobCreated",
-      eventTime: (properties.lastModified as Date).toISOString().replace("Z", "0000Z"),
-      id: randomUUID(),
-      data,
-      dataVersion: "",
-      metadataVersion: "1",
-    };
+      properties,
+    });
 
     // The host loads `main`; outside it, @azure/functions runs in test mode and the exported handler is called directly.
     process.env.AzureWebJobsStorage = azurite.connectionString;
     const app = createRequire(import.meta.url)(join(out, manifest.main)) as {
       handler: (input: unknown, context: InvocationContext) => Promise<unknown>;
     };
-    const context = new InvocationContext({ invocationId: randomUUID(), functionName: "analyze-sensors", triggerMetadata: { data } });
+    const context = new InvocationContext({ invocationId: randomUUID(), functionName: "analyze-sensors", triggerMetadata });
     await app.handler(event, context);
 
     const download = await client.getContainerClient(config.reportBucket).getBlobClient(`reports/${file.key}.json`).downloadToBuffer();

@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { randomInt } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
@@ -10,7 +9,7 @@ import { buildFunction, loadEntry } from "@sluice/cli";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configFromEnv } from "../../../examples/sensor-pipeline/src/function.js";
 import { generateFirehoseFiles } from "../../../examples/sensor-pipeline/src/generate.js";
-import { type GcsEmulator, startGcsEmulator } from "../../../tools/emulators/src/index.js";
+import { finalizedCloudEventRequest, type GcsEmulator, startGcsEmulator } from "../../../tools/emulators/src/index.js";
 
 const entry = new URL("../../../examples/sensor-pipeline/src/function.ts", import.meta.url).pathname;
 const require = createRequire(import.meta.url);
@@ -111,16 +110,7 @@ describe("sluice build --target gcp", () => {
     const [metadata] = await storage.bucket(config.rawBucket).file(file.key).getMetadata();
     const response = await fetch(`http://127.0.0.1:${port}/`, {
       method: "POST",
-      headers: {
-        "content-type": "application/json",
-        "ce-specversion": "1.0",
-        "ce-id": String(randomInt(2 ** 47)),
-        "ce-source": `//storage.googleapis.com/projects/_/buckets/${config.rawBucket}`,
-        "ce-type": "google.cloud.storage.object.v1.finalized",
-        "ce-subject": `objects/${file.key}`,
-        "ce-time": String(metadata.timeCreated),
-      },
-      body: JSON.stringify(metadata),
+      ...finalizedCloudEventRequest(config.rawBucket, metadata),
     });
     expect(response.status, output).toBe(204);
     const [report] = await storage.bucket(config.reportBucket).file(`reports/${file.key}.json`).download();
