@@ -8,7 +8,6 @@ import type {
   MessagesEvent,
   MessagesEventData,
   NumberedLine,
-  ObjectBodyReaders,
   ObjectCreatedEvent,
   ObjectEventData,
 } from "../events.js";
@@ -19,6 +18,65 @@ const utf8 = new TextDecoder("utf-8");
 
 /** Reports a line that was too long to buffer; the runtime quarantines it. */
 export type OverlongLineReporter = (line: NumberedLine, length: number) => void;
+
+/**
+ * An object-created event with its readers. A class, so that the readers live on the prototype: building
+ * an event per record costs a few field writes instead of five closures and two object spreads (measured:
+ * a third of a dispatch). The store and the reporter are private fields, so the event still serialises to
+ * its plain data.
+ */
+class ObjectCreatedEventWithReaders implements ObjectCreatedEvent {
+  readonly kind = "object.created" as const;
+  id: string;
+  time: string;
+  bucket: string;
+  key: string;
+  size?: number;
+  etag?: string;
+  contentType?: string;
+  version?: string;
+  provider: ObjectEventData["provider"];
+  readonly #store: ObjectStore;
+  readonly #reportOverlong: OverlongLineReporter | undefined;
+
+  constructor(data: ObjectEventData, store: ObjectStore, reportOverlong?: OverlongLineReporter) {
+    this.id = data.id;
+    this.time = data.time;
+    this.bucket = data.bucket;
+    this.key = data.key;
+    if (data.size !== undefined) this.size = data.size;
+    if (data.etag !== undefined) this.etag = data.etag;
+    if (data.contentType !== undefined) this.contentType = data.contentType;
+    if (data.version !== undefined) this.version = data.version;
+    this.provider = data.provider;
+    this.#store = store;
+    this.#reportOverlong = reportOverlong;
+  }
+
+  stream(): ReadableStream<Uint8Array> {
+    return lazyStream(() => this.#store.get(this.bucket, this.key));
+  }
+
+  bytes(): Promise<Uint8Array> {
+    return readAllBytes(maybeGunzip(this.stream()));
+  }
+
+  async text(): Promise<string> {
+    return utf8.decode(await readAllBytes(maybeGunzip(this.stream())));
+  }
+
+  numberedLines(options: LinesOptions = {}): AsyncIterable<NumberedLine> {
+    const split = options.split === "json" ? splitJsonRecords : splitLines;
+    return split(maybeGunzip(this.stream(), options.gzip ?? "auto"), {
+      maxLineLength: options.maxLineLength,
+      onLineTooLong: this.#reportOverlong,
+    });
+  }
+
+  lines(options?: LinesOptions): AsyncIterable<string> {
+    return mapAsyncIterable(this.numberedLines(options), (line) => line.text);
+  }
+}
 
 /**
  * Gives an object event its body readers, reading through `store`. Each reader opens a new stream:
@@ -35,20 +93,7 @@ export function withObjectReaders(
   store: ObjectStore,
   reportOverlong?: OverlongLineReporter,
 ): ObjectCreatedEvent {
-  const open = () => lazyStream(() => store.get(data.bucket, data.key));
-  const numberedLines = (options: LinesOptions = {}) =>
-    (options.split === "json" ? splitJsonRecords : splitLines)(maybeGunzip(open(), options.gzip ?? "auto"), {
-      maxLineLength: options.maxLineLength,
-      onLineTooLong: reportOverlong,
-    });
-  const readers: ObjectBodyReaders = {
-    stream: open,
-    bytes: () => readAllBytes(maybeGunzip(open())),
-    text: async () => utf8.decode(await readAllBytes(maybeGunzip(open()))),
-    numberedLines,
-    lines: (options) => mapAsyncIterable(numberedLines(options), (line) => line.text),
-  };
-  return { ...data, ...readers };
+  return new ObjectCreatedEventWithReaders(data, store, reportOverlong);
 }
 
 /** A stream that opens its source on first read, so that `event.stream()` stays synchronous. */

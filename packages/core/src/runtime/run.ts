@@ -136,28 +136,47 @@ export function createRuntime(fn: SluiceFunction, options: RuntimeOptions): Func
   }
 
   function makeContext(invocation: InvocationInfo, quarantined: QuarantineItem[]) {
-    const controller = new AbortController();
     const deadline = invocation.deadline ?? Number.POSITIVE_INFINITY;
     const budget = deadline - (fn.timeoutMarginMs ?? DEFAULT_TIMEOUT_MARGIN_MS) - now();
+    // The signal and the child logger are made on first use: an AbortController alone costs more than a
+    // simple handler (measured: about 4 µs of a 10 µs dispatch), and most handlers touch neither.
+    let controller: AbortController | undefined;
+    let abortedWith: unknown;
+    let aborted = false;
+    let childLog: Logger | undefined;
     const context: Context = {
       provider: options.provider,
       functionName: fn.name,
       invocationId: invocation.invocationId,
       deadline,
       remainingMs: () => Math.max(0, deadline - now()),
-      signal: controller.signal,
-      log: log.child({ invocationId: invocation.invocationId }),
+      get signal() {
+        if (!controller) {
+          controller = new AbortController();
+          if (aborted) controller.abort(abortedWith);
+        }
+        return controller.signal;
+      },
+      get log() {
+        childLog ??= log.child({ invocationId: invocation.invocationId });
+        return childLog;
+      },
       quarantine(item) {
         quarantined.push(item);
       },
       store: contextStore,
       native: { event: invocation.nativeEvent, context: invocation.nativeContext },
     };
-    return { context, controller, budget };
+    const abort = (reason: unknown) => {
+      aborted = true;
+      abortedWith = reason;
+      controller?.abort(reason);
+    };
+    return { context, abort, budget };
   }
 
   /** Runs the handler, failing it with TimeoutError when it overruns its budget. */
-  async function callHandler(event: unknown, context: Context, controller: AbortController, budget: number): Promise<unknown> {
+  async function callHandler(event: unknown, context: Context, abort: (reason: unknown) => void, budget: number): Promise<unknown> {
     const handler = fn.handler as (event: unknown, ctx: Context) => unknown;
     if (!Number.isFinite(budget)) return handler(event, context);
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -165,7 +184,7 @@ export function createRuntime(fn: SluiceFunction, options: RuntimeOptions): Func
       timer = setTimeout(
         () => {
           const error = new TimeoutError(Math.max(0, Math.round(budget)));
-          controller.abort(error);
+          abort(error);
           reject(error);
         },
         Math.max(0, budget),
@@ -183,7 +202,7 @@ export function createRuntime(fn: SluiceFunction, options: RuntimeOptions): Func
     invocation: InvocationInfo,
   ): Promise<Outcome> {
     const quarantined: QuarantineItem[] = [];
-    const { context, controller, budget } = makeContext(invocation, quarantined);
+    const { context, abort, budget } = makeContext(invocation, quarantined);
     const event =
       data.kind === "object.created"
         ? withObjectReaders(data as ObjectEventData & { kind: "object.created" }, requireStore("read objects"), (line, length) =>
@@ -202,7 +221,7 @@ export function createRuntime(fn: SluiceFunction, options: RuntimeOptions): Func
         : Promise.resolve(0);
     let value: unknown;
     try {
-      value = await callHandler(event, context, controller, budget);
+      value = await callHandler(event, context, abort, budget);
     } catch (error) {
       if (data.kind === "object.created" && isOwnObjectMissing(error, data)) {
         // The object was deleted between the event and the read: nothing to process, and a retry would not help.
@@ -260,10 +279,10 @@ export function createRuntime(fn: SluiceFunction, options: RuntimeOptions): Func
       };
     }
     const quarantined: QuarantineItem[] = [];
-    const { context, controller, budget } = makeContext(invocation, quarantined);
+    const { context, abort, budget } = makeContext(invocation, quarantined);
     const event = withHttpReaders(route.params ? { ...data, params: { ...route.params, ...data.params } } : data, options.maxHttpBodyBytes);
     try {
-      const value = await callHandler(event, context, controller, budget);
+      const value = await callHandler(event, context, abort, budget);
       const response = await toHttpResult(value);
       if (fn.destination && value !== undefined) await deliver(fn.destination, { event: data, result: value }, context, "destination");
       if (quarantined.length > 0) await reportFailures(data, quarantined.map(toFailureRecord), context);
@@ -276,11 +295,11 @@ export function createRuntime(fn: SluiceFunction, options: RuntimeOptions): Func
 
   async function runMessages(data: MessagesEventData, invocation: InvocationInfo): Promise<Outcome> {
     const quarantined: QuarantineItem[] = [];
-    const { context, controller, budget } = makeContext(invocation, quarantined);
+    const { context, abort, budget } = makeContext(invocation, quarantined);
     const tracked = withMessageReaders(data);
     let value: unknown;
     try {
-      value = await callHandler(tracked.event, context, controller, budget);
+      value = await callHandler(tracked.event, context, abort, budget);
     } catch (error) {
       context.log.error("handler failed; every message not already failed fails with it", { error: serializeError(error) });
       tracked.failAll(error);
