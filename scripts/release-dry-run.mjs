@@ -36,7 +36,9 @@ try {
     const before = versionsBefore.get(dir);
     const after = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
     if (before.private) continue;
-    console.log(`  ${after.name.padEnd(14)} ${before.version} -> ${after.version}`);
+    const major = (version) => Number(version.split(".")[0]);
+    const note = major(after.version) > major(before.version) ? "   <- a MAJOR release: is that intended?" : "";
+    console.log(`  ${after.name.padEnd(14)} ${before.version} -> ${after.version}${note}`);
   }
 
   // `pnpm publish` rewrites workspace: ranges to the new versions, packs, and with --dry-run stops there.
