@@ -37,7 +37,8 @@ for fn in analyze-sensors roll-up-hourly; do
   npx sluice build src/function.ts --target gcp --function "$fn" --out ".sluice/build/gcp/$fn"
 done
 
-env="SENSOR_RAW_BUCKET=$raw,SENSOR_REPORT_BUCKET=$reports,SENSOR_QUARANTINE_BUCKET=$quarantine,FUNCTION_TIMEOUT_SEC=300"
+# NODE_ENV=production keeps the Functions Framework from answering with stack traces.
+env="SENSOR_RAW_BUCKET=$raw,SENSOR_REPORT_BUCKET=$reports,SENSOR_QUARANTINE_BUCKET=$quarantine,FUNCTION_TIMEOUT_SEC=300,NODE_ENV=production"
 # Eventarc cannot filter Cloud Storage events by object name: the bucket filter is the closest, and Sluice
 # drops everything outside readings/ (and outside reports/readings/*.json) at run time.
 gcloud functions deploy analyze-sensors --gen2 --region="$region" --runtime=nodejs22 \
