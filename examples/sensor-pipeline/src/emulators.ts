@@ -24,20 +24,12 @@ import {
 } from "@sluice/emulators";
 import { LocalObjectStore } from "@sluice/local";
 import { unzipSync } from "fflate";
-import { type DemoSummary, runDemo } from "./demo.js";
+import { type DemoOptions, type DemoSummary, runDemo } from "./demo.js";
 import { configFromEnv, type SensorPipelineConfig } from "./function.js";
 import { type GeneratedFile, generateFirehoseFiles } from "./generate.js";
 
-export interface EmulatorDemoOptions {
-  sensors: number;
-  hours: number;
-  gzip: boolean;
-  badLineRate: number;
-  /** Scratch folder: the local run's buckets and the built artifacts. Emptied first. */
-  root: string;
-  print?: (line: string) => void;
-  interactive?: boolean;
-}
+/** The local demo's options; `root` also holds the built artifacts, and is emptied first. */
+export type EmulatorDemoOptions = DemoOptions;
 
 export type Provider = "local" | "aws" | "gcp" | "azure";
 export const PROVIDERS: readonly Provider[] = ["local", "aws", "gcp", "azure"];

@@ -148,8 +148,19 @@ describe("no duplicate side effects", () => {
   });
 
   it("refuses a store without conditional writes", () => {
-    const { putIfAbsent: _none, ...withoutConditional } = new LocalObjectStore({ root: dir.root });
-    expect(() => objectStoreIdempotency(withoutConditional as never, { bucket: "state" })).toThrow(ConfigurationError);
+    const store = new LocalObjectStore({ root: dir.root });
+    // Every ObjectStore method but the conditional write: the refusal must be about that one.
+    const withoutConditional = {
+      get: store.get.bind(store),
+      put: store.put.bind(store),
+      head: store.head.bind(store),
+      list: store.list.bind(store),
+      delete: store.delete.bind(store),
+    };
+    expect(() => objectStoreIdempotency(withoutConditional, { bucket: "state" })).toThrow(ConfigurationError);
+    expect(() =>
+      objectStoreIdempotency({ ...withoutConditional, putIfAbsent: store.putIfAbsent.bind(store) }, { bucket: "state" }),
+    ).not.toThrow();
   });
 });
 
