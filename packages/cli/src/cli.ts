@@ -189,6 +189,9 @@ function replaySummary(fn: SluiceFunction, source: ReplaySource, summary: Replay
     for (const failure of summary.failed.slice(0, 10)) lines.push(`    ${failure.key}: ${failure.error}`);
     const destination = fn.onFailure;
     if (destination?.kind === "objectStore") lines.push(`  failures and quarantined records go to ${destination.bucket}`);
+    if (destination?.kind === "stream" || destination?.kind === "queue") {
+      lines.push(`  failures and quarantined records go to ${destination.kind} ${destination.name}`);
+    }
   }
   return lines.join("\n");
 }

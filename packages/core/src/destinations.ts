@@ -87,7 +87,70 @@ export interface CustomDestination<A = any> {
   deliver(args: A, ctx: Context): unknown;
 }
 
-export type Destination<A = any> = ObjectStoreDestination<A> | CustomDestination<A>;
+export interface MessageDestinationOptions<A> {
+  /**
+   * The stream's or queue's name as the provider knows it: a Firehose delivery stream or Kinesis stream
+   * name (or ARN), an SQS queue name or URL, a Pub/Sub topic id (or `projects/…/topics/…`), an Event Hub
+   * or a Storage Queue name.
+   */
+  name: string;
+  /**
+   * The messages to send. Default: an array result sends one message per element, any other result one
+   * message; as `onFailure`, one message per failure. Each message is sent as UTF-8 text when it is a
+   * string, as it is when it is bytes, and as compact JSON otherwise.
+   */
+  messages?: (args: A) => readonly unknown[];
+  /** Partition key, ordering key or message group id of each message. */
+  key?: (message: unknown, args: A) => string | undefined;
+  /** Attributes of each message (names and values are strings). */
+  attributes?: (message: unknown, args: A) => Record<string, string> | undefined;
+  /**
+   * Where messages too large for the service go: the payload is written to this bucket (through the
+   * provider's object store, under `prefix` and the SHA-256 of the payload, so a redelivery writes the same
+   * object) and the message carries a pointer to it. A Sluice function triggered by the stream or queue
+   * reads the payload back transparently. Without it an oversized message fails the delivery.
+   */
+  claimCheck?: { bucket: string; prefix?: string };
+}
+
+/** Sends to a stream or a queue through the running provider's messaging (see {@link destinations.stream}). */
+export interface MessageDestination<A = any> {
+  readonly kind: "stream" | "queue";
+  readonly name: string;
+  messages?(args: A): readonly unknown[];
+  key?(message: unknown, args: A): string | undefined;
+  attributes?(message: unknown, args: A): Record<string, string> | undefined;
+  readonly claimCheck?: { readonly bucket: string; readonly prefix: string };
+}
+
+export type Destination<A = any> = ObjectStoreDestination<A> | CustomDestination<A> | MessageDestination<A>;
+
+function messageDestination<A>(kind: "stream" | "queue", options: MessageDestinationOptions<A>): MessageDestination<A> {
+  if (typeof options?.name !== "string" || options.name === "") {
+    throw new ConfigurationError(`destinations.${kind}: name must be a non-empty string`);
+  }
+  for (const field of ["messages", "key", "attributes"] as const) {
+    if (options[field] !== undefined && typeof options[field] !== "function") {
+      throw new ConfigurationError(`destinations.${kind}: ${field} must be a function`);
+    }
+  }
+  const destination: {
+    -readonly [K in keyof MessageDestination<A>]: MessageDestination<A>[K];
+  } = { kind, name: options.name };
+  if (options.messages) destination.messages = options.messages;
+  if (options.key) destination.key = options.key;
+  if (options.attributes) destination.attributes = options.attributes;
+  if (options.claimCheck !== undefined) {
+    if (typeof options.claimCheck?.bucket !== "string" || options.claimCheck.bucket === "") {
+      throw new ConfigurationError(`destinations.${kind}: claimCheck.bucket must be a non-empty string`);
+    }
+    destination.claimCheck = Object.freeze({
+      bucket: options.claimCheck.bucket,
+      prefix: options.claimCheck.prefix ?? "sluice-claim-checks/",
+    });
+  }
+  return Object.freeze(destination);
+}
 
 /**
  * Destination factories, for `destination` (where the result goes) and `onFailure` (where failures go).
@@ -117,6 +180,18 @@ export const destinations = {
     };
     if (options.contentType !== undefined) destination.contentType = options.contentType;
     return Object.freeze(destination);
+  },
+  /**
+   * Sends to a stream: a Firehose delivery stream (default) or a Kinesis stream on AWS, a Pub/Sub topic
+   * on GCP, an Event Hub on Azure. Batched within the service's limits; records the service refuses are
+   * sent again, and the event fails (to be retried) only if some are still refused after that.
+   */
+  stream<A = DefaultKeyArgs>(options: MessageDestinationOptions<A>): MessageDestination<A> {
+    return messageDestination("stream", options);
+  },
+  /** Sends to a queue: SQS on AWS, a Pub/Sub topic on GCP, a Storage Queue on Azure. Batched and retried as {@link destinations.stream}. */
+  queue<A = DefaultKeyArgs>(options: MessageDestinationOptions<A>): MessageDestination<A> {
+    return messageDestination("queue", options);
   },
   /** Calls `deliver` with the result (or the failure report) and the context. */
   custom<A = any>(deliver: (args: A, ctx: Context) => unknown): CustomDestination<A> {

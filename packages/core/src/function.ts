@@ -1,6 +1,6 @@
 import { ConfigurationError } from "./errors.js";
 import type { Context } from "./context.js";
-import type { Destination, DestinationArgs, FailureReport } from "./destinations.js";
+import type { Destination, DestinationArgs, FailureReport, MessageDestination } from "./destinations.js";
 import type { EventOf, Trigger } from "./triggers.js";
 
 /** The plain-data event a destination's key function sees (no body readers). */
@@ -9,6 +9,8 @@ export type EventDataOf<E> = E extends { kind: "object.created" | "object.delete
   : E;
 
 /** Everything that defines a Sluice function. */
+const DESTINATION_KINDS = new Set(["objectStore", "custom", "stream", "queue"]);
+
 export interface FunctionDefinition<T extends Trigger, R> {
   /** Letters, digits, `-` and `_`, starting with a letter; at most 63 characters (every cloud accepts that). */
   name: string;
@@ -77,7 +79,7 @@ export function defineFunction<T extends Trigger, R>(definition: FunctionDefinit
   if (typeof handler !== "function") throw new ConfigurationError(`function ${name}: handler must be a function`);
   for (const field of ["destination", "onFailure"] as const) {
     const destination = definition[field] as { kind?: unknown } | undefined;
-    if (destination !== undefined && destination?.kind !== "objectStore" && destination?.kind !== "custom") {
+    if (destination !== undefined && !DESTINATION_KINDS.has(destination?.kind as string)) {
       throw new ConfigurationError(`function ${name}: ${field} must come from one of the destinations.* factories`);
     }
   }
@@ -104,6 +106,12 @@ export function defineFunction<T extends Trigger, R>(definition: FunctionDefinit
  * at run time.
  */
 function refuseRecursion(name: string, trigger: Trigger, destination: Destination | undefined, role: string): void {
+  if ((destination?.kind === "stream" || destination?.kind === "queue") && sendsTo(destination, trigger)) {
+    throw new ConfigurationError(
+      `function ${name}: its ${role} sends to ${destination.kind} ${destination.name}, which its own trigger reads, so each output would run it again. ` +
+        "Send elsewhere, or set allowRecursion: true if the handler stops the loop itself.",
+    );
+  }
   if (destination?.kind !== "objectStore" || trigger.kind !== "object.created") return;
   if (destination.bucket !== trigger.bucket) return;
   const sampleKey = `${trigger.prefix ?? ""}sluice-recursion-probe${trigger.suffix ?? ""}`;
@@ -129,6 +137,16 @@ function refuseRecursion(name: string, trigger: Trigger, destination: Destinatio
         "Write elsewhere (another bucket or prefix), or set allowRecursion: true if the handler stops the loop itself.",
     );
   }
+}
+
+/**
+ * Whether a stream or queue destination delivers to a messages trigger: the same name, and a source that
+ * can carry it (a topic carries both, as Pub/Sub does on GCP).
+ */
+export function sendsTo(destination: MessageDestination, trigger: Trigger): boolean {
+  return (
+    trigger.kind === "messages" && trigger.name === destination.name && (trigger.source === destination.kind || trigger.source === "topic")
+  );
 }
 
 /**

@@ -24,6 +24,8 @@ export type {
   DefaultKeyArgs,
   FailureRecord,
   FailureReport,
+  MessageDestination,
+  MessageDestinationOptions,
   ObjectStoreDestination,
   ObjectStoreDestinationOptions,
 } from "./destinations.js";
@@ -70,3 +72,21 @@ export { definePipeline, isPipeline } from "./pipeline.js";
 export type { Pipeline } from "./pipeline.js";
 export { cronFireTimes, cronMatches, parseCron, toCloudSchedulerCron, toEventBridgeCron, toNcrontab } from "./cron.js";
 export type { ParsedCron } from "./cron.js";
+export {
+  CLAIM_CHECK_ATTRIBUTE,
+  HOPS_ATTRIBUTE,
+  MessageDeliveryError,
+  defaultMessageSize,
+  messageBody,
+  planBatches,
+  sendAll,
+} from "./messaging.js";
+export type {
+  ClaimCheck,
+  MessageLimits,
+  MessageSendFailure,
+  MessageSender,
+  MessageTarget,
+  OutgoingMessage,
+  SendAllOptions,
+} from "./messaging.js";

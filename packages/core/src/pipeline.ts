@@ -1,5 +1,5 @@
 import { ConfigurationError } from "./errors.js";
-import { isSluiceFunction, type SluiceFunction } from "./function.js";
+import { isSluiceFunction, sendsTo, type SluiceFunction } from "./function.js";
 import type { Trigger } from "./triggers.js";
 
 /** Functions that feed one another, checked as a whole. */
@@ -35,6 +35,8 @@ function sampleOutput(stage: SluiceFunction): { bucket: string; key: string } | 
 /** Whether `from`'s output starts `to`. */
 function feeds(from: SluiceFunction, to: SluiceFunction): boolean {
   const trigger = to.trigger as Trigger;
+  const destination = from.destination;
+  if (destination?.kind === "stream" || destination?.kind === "queue") return sendsTo(destination, trigger);
   if (trigger.kind !== "object.created") return false;
   const output = sampleOutput(from);
   return (
@@ -47,7 +49,7 @@ function feeds(from: SluiceFunction, to: SluiceFunction): boolean {
 
 /**
  * Defines a multi-stage pipeline: each stage's destination must feed the next stage's trigger (bucket and
- * prefix), and no stage may feed an earlier one or itself — the cross-function form of the recursion
+ * prefix, or stream, queue or topic name), and no stage may feed an earlier one or itself — the cross-function form of the recursion
  * guard. Both are checked here, when the pipeline is defined, with `ConfigurationError`.
  *
  * @example
@@ -74,10 +76,15 @@ export function definePipeline(stages: readonly SluiceFunction[], options: { nam
       const watches =
         trigger.kind === "object.created"
           ? `${trigger.bucket}/${trigger.prefix ?? ""}*${trigger.suffix ?? ""}`
-          : `a ${trigger.kind} trigger`;
-      throw new ConfigurationError(
-        `pipeline stage ${from.name} does not feed ${to.name}: it writes ${output ? `${output.bucket}/${output.key}` : "nothing an object trigger can see"}, and ${to.name} watches ${watches}`,
-      );
+          : trigger.kind === "messages"
+            ? `${trigger.source} ${trigger.name}`
+            : `a ${trigger.kind} trigger`;
+      const destination = from.destination;
+      const writes =
+        destination?.kind === "stream" || destination?.kind === "queue"
+          ? `sends to ${destination.kind} ${destination.name}`
+          : `writes ${output ? `${output.bucket}/${output.key}` : "nothing an object trigger can see"}`;
+      throw new ConfigurationError(`pipeline stage ${from.name} does not feed ${to.name}: it ${writes}, and ${to.name} watches ${watches}`);
     }
   }
   // A stage that feeds an earlier stage (or itself) closes a loop across functions.

@@ -5,12 +5,16 @@ import {
   createRuntime,
   type Logger,
   type LogLevel,
+  type MessagesEventData,
   type ObjectEventData,
   type ObjectStore,
   type Outcome,
   type SluiceFunction,
   type Trigger,
 } from "@sluice/core";
+import { dirname, join, resolve } from "node:path";
+import { MessageWatcher, type MessageWatchOptions } from "./message-watch.js";
+import { LocalMessaging } from "./messaging.js";
 import { LocalObjectStore } from "./storage.js";
 import { fromLocalEvent } from "./triggers/event-file.js";
 import { BucketWatcher } from "./watch.js";
@@ -25,9 +29,15 @@ export interface LocalOptions {
   logLevel?: LogLevel;
   /** Milliseconds an invocation may run, as a cloud's timeout would. Default: no limit. */
   timeoutMs?: number;
+  /**
+   * Where `stream` and `queue` destinations send, and messages triggers read. Default: a
+   * {@link LocalMessaging} under `$SLUICE_LOCAL_MESSAGES`, else a `messages` directory beside `root`
+   * (`.sluice/messages` by default).
+   */
+  messaging?: LocalMessaging;
 }
 
-export interface WatchOptions {
+export interface WatchOptions extends Pick<MessageWatchOptions, "batchSize"> {
   /** Milliseconds between directory scans. Default 100. */
   intervalMs?: number;
   /** Also run on files already in the bucket when watching starts. Default false. */
@@ -38,6 +48,8 @@ export interface WatchOptions {
   retries?: number;
   /** Called after each event has run (or given up). */
   onOutcome?: (event: ObjectEventData, outcome: Outcome) => void;
+  /** For a messages trigger: called after each batch has run. */
+  onBatch?: (event: MessagesEventData, outcome: Outcome) => void;
 }
 
 /** A function running on this machine. */
@@ -47,7 +59,11 @@ export interface LocalFunction<T extends Trigger = Trigger, R = unknown> {
   readonly store: ObjectStore;
   /** Runs the function once on an event file's content (a neutral event as JSON). */
   invoke(event: unknown, options?: { invocationId?: string }): Promise<Outcome>;
-  /** Watches the trigger's bucket and runs the function on each object created (or deleted) there. */
+  readonly messaging: LocalMessaging;
+  /**
+   * Watches the trigger's bucket and runs the function on each object created (or deleted) there; for a
+   * messages trigger, reads the local stream, queue or topic of that name a batch at a time.
+   */
   watch(options?: WatchOptions): LocalWatch;
 }
 
@@ -68,9 +84,12 @@ export interface LocalWatch {
  * ```
  */
 export function toLocal<T extends Trigger, R>(fn: SluiceFunction<T, R>, options: LocalOptions = {}): LocalFunction<T, R> {
-  const store = options.store ?? new LocalObjectStore({ root: options.root ?? process.env.SLUICE_LOCAL_ROOT ?? ".sluice/buckets" });
+  const root = options.root ?? process.env.SLUICE_LOCAL_ROOT ?? ".sluice/buckets";
+  const store = options.store ?? new LocalObjectStore({ root });
   const log = options.log ?? createLogger({ level: options.logLevel ?? "info" });
-  const runtime = createRuntime(fn, { provider: "local", store, log });
+  const messaging =
+    options.messaging ?? new LocalMessaging({ root: process.env.SLUICE_LOCAL_MESSAGES ?? join(dirname(resolve(root)), "messages") });
+  const runtime = createRuntime(fn, { provider: "local", store, log, messaging });
   const nowIso = () => new Date().toISOString();
   const deadline = () => (options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs);
 
@@ -85,6 +104,16 @@ export function toLocal<T extends Trigger, R>(fn: SluiceFunction<T, R>, options:
 
   const watch = (watchOptions: WatchOptions = {}): LocalWatch => {
     const trigger = fn.trigger as Trigger;
+    if (trigger.kind === "messages") {
+      const watcher = new MessageWatcher(runtime, trigger, messaging, log, {
+        intervalMs: watchOptions.intervalMs,
+        batchSize: watchOptions.batchSize,
+        retries: watchOptions.retries,
+        timeoutMs: options.timeoutMs,
+        onOutcome: watchOptions.onBatch,
+      }).start();
+      return { idle: () => watcher.idle(), close: () => watcher.close() };
+    }
     if (trigger.kind !== "object.created" && trigger.kind !== "object.deleted") {
       throw new ConfigurationError(`function ${fn.name}: only object triggers can watch a bucket (this one is ${trigger.kind})`);
     }
@@ -150,7 +179,7 @@ export function toLocal<T extends Trigger, R>(fn: SluiceFunction<T, R>, options:
     };
   };
 
-  return { __sluice: "local", fn, store, invoke, watch };
+  return { __sluice: "local", fn, store, messaging, invoke, watch };
 }
 
 /**

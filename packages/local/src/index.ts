@@ -6,3 +6,7 @@ export { fromLocalEvent } from "./triggers/event-file.js";
 export type { LocalEventFile } from "./triggers/event-file.js";
 export { BucketWatcher } from "./watch.js";
 export type { BucketWatcherOptions } from "./watch.js";
+export { LocalMessaging } from "./messaging.js";
+export type { LocalMessageFile, LocalMessagingOptions } from "./messaging.js";
+export { MessageWatcher } from "./message-watch.js";
+export type { MessageWatchOptions } from "./message-watch.js";

@@ -1,5 +1,5 @@
 import { createLogger, type Context, type Logger, type QuarantineItem } from "../context.js";
-import { serializeResult, type Destination, type FailureRecord, type FailureReport } from "../destinations.js";
+import { serializeResult, type Destination, type FailureRecord, type FailureReport, type MessageDestination } from "../destinations.js";
 import {
   EventTranslationError,
   ObjectNotFoundError,
@@ -11,6 +11,17 @@ import {
 } from "../errors.js";
 import type { HttpEventData, MessageData, MessagesEventData, NeutralEventData, ObjectEventData } from "../events.js";
 import type { SluiceFunction } from "../function.js";
+import {
+  CLAIM_CHECK_ATTRIBUTE,
+  HOPS_ATTRIBUTE,
+  defaultMessageSize,
+  messageBody,
+  sendAll,
+  type ClaimCheck,
+  type MessageSender,
+  type OutgoingMessage,
+  type SendAllOptions,
+} from "../messaging.js";
 import type { ObjectStore } from "../store.js";
 import type { HttpTrigger, ObjectTriggerOptions, Trigger } from "../triggers.js";
 import { httpErrorResult, toHttpResult, type HttpResult } from "./http-response.js";
@@ -26,6 +37,10 @@ export interface RuntimeOptions {
   now?: () => number;
   /** Largest HTTP body accepted. Default 6 MiB (Lambda's synchronous payload limit). */
   maxHttpBodyBytes?: number;
+  /** The provider's messaging: `stream` and `queue` destinations send through it. */
+  messaging?: MessageSender;
+  /** How stream and queue destinations retry refused messages. */
+  messageRetry?: Omit<SendAllOptions, "remainingMs">;
 }
 
 /** What a provider knows about one invocation. */
@@ -216,7 +231,7 @@ export function createRuntime(fn: SluiceFunction, options: RuntimeOptions): Func
     // Outputs carry a hop count one above their input's, so a loop through buckets stops at maxHops.
     // The input's count is read while the handler runs, and only when there is an output to count.
     const inputHops =
-      data.kind === "object.created" && fn.destination?.kind === "objectStore"
+      data.kind === "object.created" && fn.destination !== undefined && fn.destination.kind !== "custom"
         ? readHops(requireStore("read objects"), data)
         : Promise.resolve(0);
     let value: unknown;
@@ -293,25 +308,40 @@ export function createRuntime(fn: SluiceFunction, options: RuntimeOptions): Func
     }
   }
 
-  async function runMessages(data: MessagesEventData, invocation: InvocationInfo): Promise<Outcome> {
+  async function runMessages(received: MessagesEventData, invocation: InvocationInfo): Promise<Outcome> {
     const quarantined: QuarantineItem[] = [];
     const { context, abort, budget } = makeContext(invocation, quarantined);
+    const { data, unresolved } = await resolveClaimChecks(received);
     const tracked = withMessageReaders(data);
     let value: unknown;
-    try {
-      value = await callHandler(tracked.event, context, abort, budget);
-    } catch (error) {
-      context.log.error("handler failed; every message not already failed fails with it", { error: serializeError(error) });
-      tracked.failAll(error);
+    if (data.messages.length > 0 || received.messages.length === 0) {
+      try {
+        value = await callHandler(tracked.event, context, abort, budget);
+      } catch (error) {
+        context.log.error("handler failed; every message not already failed fails with it", { error: serializeError(error) });
+        tracked.failAll(error);
+      }
     }
+    const hops = fn.destination && value !== undefined ? messageHops(received) : 0;
     try {
-      if (fn.destination && value !== undefined) await deliver(fn.destination, { event: data, result: value }, context, "destination");
+      if (fn.destination && value !== undefined) {
+        if (hops >= (fn.maxHops ?? DEFAULT_MAX_HOPS)) {
+          const error = new SluiceError(
+            "HOP_LIMIT",
+            `input has been through ${hops} functions already (maxHops ${fn.maxHops ?? DEFAULT_MAX_HOPS}): not sending again`,
+          );
+          context.log.error("hop limit reached; the output is not sent", { hops });
+          quarantined.push({ error });
+        } else {
+          await deliver(fn.destination, { event: data, result: value }, context, "destination", { [HOPS_METADATA]: String(hops + 1) });
+        }
+      }
       if (quarantined.length > 0) await reportFailures(summary(data), quarantined.map(toFailureRecord), context);
     } catch (error) {
       context.log.error("writing output failed; the batch will be retried", { error: serializeError(error) });
       return { status: "failed", error };
     }
-    const failures = tracked.failures();
+    const failures = unresolved.length === 0 ? tracked.failures() : inReceivedOrder(received, [...unresolved, ...tracked.failures()]);
     const redelivers = invocation.redelivers !== false;
     const toRoute = failures.filter(
       ({ message }) => !redelivers || (fn.maxAttempts !== undefined && message.attempt !== undefined && message.attempt >= fn.maxAttempts),
@@ -374,6 +404,10 @@ export function createRuntime(fn: SluiceFunction, options: RuntimeOptions): Func
       await destination.deliver(args, context);
       return;
     }
+    if (destination.kind !== "objectStore") {
+      await sendMessages(destination, args, context, role, metadata?.[HOPS_METADATA] ?? "1");
+      return;
+    }
     const store = requireStore(`write to ${destination.bucket}`);
     const key = destination.key(args);
     if (typeof key !== "string" || key === "") {
@@ -391,7 +425,156 @@ export function createRuntime(fn: SluiceFunction, options: RuntimeOptions): Func
     context.log.debug(`${role} written`, { bucket: destination.bucket, key });
   }
 
+  async function sendMessages(
+    destination: MessageDestination,
+    args: unknown,
+    context: Context,
+    role: "destination" | "onFailure",
+    hops: string,
+  ) {
+    const sender = options.messaging;
+    if (!sender) {
+      throw new SluiceError(
+        "NO_MESSAGING",
+        `${options.provider} runtime has no messaging, needed to send to ${destination.kind} ${destination.name}`,
+      );
+    }
+    const target = { kind: destination.kind, name: destination.name };
+    const items = destination.messages
+      ? destination.messages(args)
+      : role === "onFailure"
+        ? failureObjects(args as FailureReport)
+        : Array.isArray((args as { result: unknown }).result)
+          ? ((args as { result: unknown[] }).result as unknown[])
+          : [(args as { result: unknown }).result];
+    if (!Array.isArray(items)) {
+      throw new SluiceError("BAD_MESSAGES", `${role} messages function returned ${typeof items}; an array is needed`);
+    }
+    const limits = sender.limits(target);
+    const size = (message: OutgoingMessage) => (sender.size ? sender.size(target, message) : defaultMessageSize(message));
+    const messages: OutgoingMessage[] = [];
+    for (const item of items) {
+      const attributes: Record<string, string> = { ...destination.attributes?.(item, args) };
+      attributes[HOPS_ATTRIBUTE] = hops;
+      const message: OutgoingMessage = { body: messageBody(item), attributes };
+      const key = destination.key?.(item, args);
+      if (key !== undefined) message.key = key;
+      messages.push(
+        size(message) > limits.maxMessageBytes ? await claimCheck(destination, message, item, limits.maxMessageBytes, size) : message,
+      );
+    }
+    await sendAll(sender, target, messages, { ...options.messageRetry, remainingMs: context.remainingMs });
+    context.log.debug(`${role} sent`, { [destination.kind]: destination.name, count: messages.length });
+  }
+
+  /** Writes an oversized payload to the claim-check bucket and returns the message that points to it. */
+  async function claimCheck(
+    destination: MessageDestination,
+    message: OutgoingMessage,
+    item: unknown,
+    limit: number,
+    size: (message: OutgoingMessage) => number,
+  ): Promise<OutgoingMessage> {
+    if (!destination.claimCheck) {
+      throw new SluiceError(
+        "MESSAGE_TOO_LARGE",
+        `a message to ${destination.kind} ${destination.name} is ${size(message)} bytes, over its limit of ${limit}; give the destination a claimCheck bucket`,
+      );
+    }
+    const store = requireStore(`write claim checks to ${destination.claimCheck.bucket}`);
+    const digest = Buffer.from(await crypto.subtle.digest("SHA-256", message.body)).toString("hex");
+    const key = `${destination.claimCheck.prefix}${digest}`;
+    const contentType =
+      typeof item === "string" ? "text/plain; charset=utf-8" : item instanceof Uint8Array ? "application/octet-stream" : "application/json";
+    try {
+      await store.put(destination.claimCheck.bucket, key, message.body, { contentType });
+    } catch (error) {
+      throw error instanceof SluiceError ? error : new StorageError("put", destination.claimCheck.bucket, key, { cause: error });
+    }
+    const pointer: ClaimCheck = {
+      provider: options.provider,
+      bucket: destination.claimCheck.bucket,
+      key,
+      size: message.body.byteLength,
+      contentType,
+    };
+    const checked: OutgoingMessage = { body: messageBody(pointer), attributes: { ...message.attributes, [CLAIM_CHECK_ATTRIBUTE]: "1" } };
+    if (message.key !== undefined) checked.key = message.key;
+    if (size(checked) > limit) {
+      throw new SluiceError(
+        "MESSAGE_TOO_LARGE",
+        `even the claim check for ${destination.kind} ${destination.name} is over its limit of ${limit} bytes (attributes too large?)`,
+      );
+    }
+    return checked;
+  }
+
+  /**
+   * Replaces claim-check bodies with the payloads they point to. A message whose payload cannot be read
+   * fails alone (it is retried, and routed to `onFailure` after `maxAttempts`).
+   */
+  async function resolveClaimChecks(
+    data: MessagesEventData,
+  ): Promise<{ data: MessagesEventData; unresolved: Array<{ message: MessageData; reason: unknown }> }> {
+    if (!data.messages.some((message) => message.attributes[CLAIM_CHECK_ATTRIBUTE] !== undefined)) return { data, unresolved: [] };
+    const unresolved: Array<{ message: MessageData; reason: unknown }> = [];
+    const messages: MessageData[] = [];
+    for (const message of data.messages) {
+      if (message.attributes[CLAIM_CHECK_ATTRIBUTE] === undefined) {
+        messages.push(message);
+        continue;
+      }
+      try {
+        const pointer = JSON.parse(utf8.decode(message.body)) as Partial<ClaimCheck>;
+        if (typeof pointer.bucket !== "string" || typeof pointer.key !== "string") {
+          throw new SluiceError("BAD_CLAIM_CHECK", `message ${message.id} is marked as a claim check but names no bucket and key`);
+        }
+        const stream = await requireStore("read claim checks").get(pointer.bucket, pointer.key);
+        const body = new Uint8Array(await new Response(stream).arrayBuffer());
+        const { [CLAIM_CHECK_ATTRIBUTE]: _marker, ...attributes } = message.attributes;
+        messages.push({ ...message, body, attributes });
+      } catch (reason) {
+        unresolved.push({ message, reason });
+      }
+    }
+    return { data: { ...data, messages }, unresolved };
+  }
+
   return { fn, log, dispatch };
+}
+
+const utf8 = new TextDecoder();
+
+function inReceivedOrder<T extends { message: MessageData }>(received: MessagesEventData, failures: T[]): T[] {
+  const position = new Map(received.messages.map((message, index) => [message.id, index]));
+  return failures.sort((a, b) => (position.get(a.message.id) ?? 0) - (position.get(b.message.id) ?? 0));
+}
+
+/** The hop count a batch carries: the highest of its messages'. */
+function messageHops(data: MessagesEventData): number {
+  let hops = 0;
+  for (const message of data.messages) {
+    const value = Number(message.attributes[HOPS_ATTRIBUTE] ?? 0);
+    if (Number.isSafeInteger(value) && value > hops) hops = value;
+  }
+  return hops;
+}
+
+/** One object per failure, each standing on its own (the message form of {@link failureLines}). */
+function failureObjects(report: FailureReport): Array<Record<string, unknown>> {
+  const event = report.event as Record<string, unknown>;
+  const origin: Record<string, unknown> = { kind: event.kind };
+  for (const field of ["id", "bucket", "key", "version", "name", "source", "method", "path", "schedule"]) {
+    if (event[field] !== undefined) origin[field] = event[field];
+  }
+  return report.failures.map((failure) => ({
+    function: report.function,
+    provider: report.provider,
+    invocationId: report.invocationId,
+    time: report.time,
+    event: origin,
+    ...failure,
+  }));
 }
 
 /** Why an event does not reach this function's handler, or `undefined` when it does. */
@@ -500,22 +683,8 @@ function summary(data: MessagesEventData) {
 
 /** One failure a line, each line standing on its own with the function and event it came from. */
 function failureLines(report: FailureReport): string {
-  const event = report.event as Record<string, unknown>;
-  const origin: Record<string, unknown> = { kind: event.kind };
-  for (const field of ["id", "bucket", "key", "version", "name", "source", "method", "path", "schedule"]) {
-    if (event[field] !== undefined) origin[field] = event[field];
-  }
-  return report.failures
-    .map((failure) =>
-      JSON.stringify({
-        function: report.function,
-        provider: report.provider,
-        invocationId: report.invocationId,
-        time: report.time,
-        event: origin,
-        ...failure,
-      }),
-    )
+  return failureObjects(report)
+    .map((failure) => JSON.stringify(failure))
     .join("\n")
     .concat("\n");
 }
