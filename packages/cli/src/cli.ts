@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createLogger, EventTranslationError, SluiceError, type Outcome, type SluiceFunction, type Trigger } from "@sluice/core";
-import { toLocal, type LocalFunction } from "@sluice/local";
+import { LocalMessaging, toLocal, type LocalFunction } from "@sluice/local";
 import { loadEntry, type EntryFunction } from "./load-entry.js";
 import { buildFunction } from "./build.js";
 import { serveHttp } from "./http-server.js";
@@ -20,7 +20,9 @@ const USAGE = `Usage: sluice <command> [options]
 
 Commands:
   dev <entry>                     Run the entry's functions on this machine: object triggers watch their
-                                  bucket's directory, HTTP triggers are served on 127.0.0.1.
+                                  bucket's directory, messages triggers read their stream or queue's
+                                  directory (beside --root, under messages/), HTTP triggers are served
+                                  on 127.0.0.1.
   invoke <entry> --event <file>   Run a function once on a neutral event (JSON) and print the outcome.
   build <entry> --target <cloud>  Build a deployable artifact of a function: aws (a Lambda zip), gcp (a Cloud
                                   Functions source folder) or azure (a Functions app folder).
@@ -30,6 +32,8 @@ Commands:
 
 Options:
   --root <dir>        Directory holding one directory per bucket (default .sluice/buckets)
+  --messages <dir>    Directory holding one directory per stream, queue or topic (default: messages/
+                      beside --root, so .sluice/messages)
   --function <name>   Which function, when the entry exports several
   --port <n>          dev: port for HTTP functions (default 3000)
   --existing          dev: also run on files already in the bucket
@@ -75,7 +79,8 @@ export async function main(argv: string[], io: CliIo = defaultIo, signal?: Abort
   try {
     const functions = select(await loadEntry(entry), values.function);
     const logLevel = (values["log-level"] ?? "info") as "debug" | "info" | "warn" | "error";
-    const localOf = (item: EntryFunction): LocalFunction => item.local ?? toLocal(item.fn, { root: values.root, logLevel });
+    const messaging = values.messages === undefined ? undefined : new LocalMessaging({ root: values.messages });
+    const localOf = (item: EntryFunction): LocalFunction => item.local ?? toLocal(item.fn, { root: values.root, logLevel, messaging });
     if (command === "invoke") {
       if (!values.event) throw new SluiceError("USAGE", "sluice invoke needs --event <file>");
       if (functions.length > 1)
@@ -202,6 +207,7 @@ function parse(argv: string[]) {
     allowPositionals: true,
     options: {
       root: { type: "string" },
+      messages: { type: "string" },
       function: { type: "string" },
       event: { type: "string" },
       port: { type: "string" },
@@ -267,6 +273,12 @@ async function dev(
       });
       closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
       io.out(`${name}: serving ${url}${trigger.path ?? "/"}`);
+    } else if (trigger.kind === "messages") {
+      const watch = local.watch({
+        onBatch: (event, outcome) => io.out(`${name}: ${event.messages.length} messages from ${event.name} → ${describeOutcome(outcome)}`),
+      });
+      closers.push(() => watch.close());
+      io.out(`${name}: reading ${trigger.source} ${trigger.name} from ${local.messaging.directory(trigger.name)}`);
     } else {
       io.out(`${name}: ${trigger.kind} triggers do not run by themselves locally; use sluice invoke with an event file`);
     }
@@ -289,6 +301,10 @@ function describeOutcome(outcome: Outcome): string {
       return `${outcome.status}: ${outcome.error instanceof Error ? outcome.error.message : String(outcome.error)}`;
     case "ignored":
       return `ignored (${outcome.reason})`;
+    case "messages":
+      return outcome.failedMessageIds.length + outcome.routedMessageIds.length === 0
+        ? "ok"
+        : `${outcome.failedMessageIds.length} to retry, ${outcome.routedMessageIds.length} routed to onFailure`;
     default:
       return outcome.status;
   }

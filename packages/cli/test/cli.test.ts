@@ -96,4 +96,32 @@ describe("sluice dev", () => {
     expect(await running).toBe(0);
     expect(JSON.parse(await readFile(join(root, "cli-out", "in", "b.ndjson.json"), "utf8"))).toEqual({ lines: 2 });
   });
+
+  it("runs a pipeline through a local stream: an object stage sends, a messages stage reads", async () => {
+    const { io, out } = capture();
+    const stop = new AbortController();
+    const messagesEntry = fileURLToPath(new URL("./fixtures/messages-entry.ts", import.meta.url));
+    const buckets = join(root, "buckets");
+    const running = main(
+      ["dev", messagesEntry, "--root", buckets, "--messages", join(root, "messages"), "--log-level", "error"],
+      io,
+      stop.signal,
+    );
+    const until = async (predicate: () => boolean) => {
+      for (let index = 0; index < 200 && !predicate(); index++) await new Promise((resolve) => setTimeout(resolve, 25));
+      expect(predicate()).toBe(true);
+    };
+    await until(() => out.some((line) => line.includes("shout: reading stream cli-lines")));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await new LocalObjectStore({ root: buckets }).put("cli-raw", "in/a.txt", "one\ntwo\nthree\n");
+    await until(() => out.some((line) => line.includes("cli-raw/in/a.txt → ok")));
+    await until(() => out.some((line) => /shout: \d+ messages from cli-lines → ok/.test(line)));
+    stop.abort();
+    expect(await running).toBe(0);
+    const shouted: string[] = [];
+    for await (const info of new LocalObjectStore({ root: buckets }).list("cli-out", { prefix: "shouted/" })) {
+      shouted.push(...JSON.parse(await readFile(join(buckets, "cli-out", info.key), "utf8")));
+    }
+    expect(shouted).toEqual(["ONE", "TWO", "THREE"]);
+  });
 });
