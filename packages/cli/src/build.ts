@@ -58,11 +58,17 @@ const TARGETS: Record<BuildTarget, { module: string; wrap: string; serves: Reado
  * The module a target's bundle starts from: it imports the user's entry, finds the function by name
  * (alone, wrapped by toLocal, or a pipeline's stage), and hands it to the target's adapter.
  */
-function wrapperSource(entry: string, fnName: string, target: BuildTarget): string {
+function wrapperSource(entry: string, fnName: string, target: BuildTarget, exportName?: string): string {
   const { module, wrap } = TARGETS[target];
+  // With the export's name, only that export is imported, so a bundler can leave the entry's other
+  // exports (and the packages only they import) out of this function's bundle.
+  const imported =
+    exportName === undefined
+      ? `import * as entry from ${JSON.stringify(entry)};`
+      : `import { ${/^[A-Za-z_$][\w$]*$/.test(exportName) ? exportName : JSON.stringify(exportName)} as __sluiceExport } from ${JSON.stringify(entry)};\nconst entry = [__sluiceExport];`;
   const lines = [
     `import { ${wrap} } from ${JSON.stringify(module)};`,
-    `import * as entry from ${JSON.stringify(entry)};`,
+    imported,
     'const candidates = Object.values(entry).flatMap((value) => value && value.__sluice === "pipeline" ? value.stages : value && value.__sluice === "local" ? [value.fn] : [value]);',
     `const fn = candidates.find((value) => value && value.__sluice === "function" && value.name === ${JSON.stringify(fnName)});`,
     `if (!fn) throw new Error(${JSON.stringify(`the bundle lost function ${fnName}`)});`,
@@ -357,8 +363,8 @@ export async function buildWithLayer(options: LayerBuildOptions): Promise<LayerB
   const minify = options.minify ?? true;
   const index = new PackageIndex();
   const own = index.packageOf(entry)?.id;
-  const stdinOf = (fn: SluiceFunction) => ({
-    contents: wrapperSource(entry, fn.name, "aws"),
+  const stdinOf = (item: EntryFunction) => ({
+    contents: wrapperSource(entry, item.fn.name, "aws", item.exportName),
     resolveDir: dirname(entry),
     sourcefile: "sluice-entry.js",
     loader: "js" as const,
@@ -376,20 +382,32 @@ export async function buildWithLayer(options: LayerBuildOptions): Promise<LayerB
     legalComments: "none" as const,
     metafile: true as const,
   };
+  // The packages a bundle holds: those with code in its output (not tree-shaken away) that were reached
+  // through a bare import (`"tslib"`), so that a sibling folder imported by a relative path stays the
+  // user's code, whatever package.json it has.
   const packagesIn = (metafile: Metafile) => {
-    const ids = new Set<string>();
-    for (const input of Object.keys(metafile.inputs)) {
-      if (input.startsWith("<")) continue;
-      const found = index.packageOf(resolve(input));
-      if (found && found.id !== own) ids.add(found.id);
+    const reachedByName = new Set<string>();
+    for (const input of Object.values(metafile.inputs)) {
+      for (const reached of input.imports) {
+        if (reached.external || !reached.original || /^[./]/.test(reached.original) || reached.path.startsWith("<")) continue;
+        const found = index.packageOf(resolve(reached.path));
+        if (found && found.id !== own) reachedByName.add(found.id);
+      }
     }
-    return [...ids];
+    const held = new Set<string>();
+    for (const output of Object.values(metafile.outputs)) {
+      for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) {
+        const found = bytesInOutput > 0 && !path.startsWith("<") ? index.packageOf(resolve(path)) : undefined;
+        if (found && reachedByName.has(found.id)) held.add(found.id);
+      }
+    }
+    return [...held];
   };
 
   // First what each function's bundle would hold with nothing left out: that is what they share.
   const usage: Record<string, string[]> = {};
   for (const item of options.fns) {
-    const { metafile } = await build({ ...common, stdin: stdinOf(item.fn), write: false, outfile: join(base, item.fn.name, "index.js") });
+    const { metafile } = await build({ ...common, stdin: stdinOf(item), write: false, outfile: join(base, item.fn.name, "index.js") });
     usage[item.fn.name] = packagesIn(metafile);
   }
   const packages = index.graph(Object.values(usage).flat());
@@ -402,13 +420,15 @@ export async function buildWithLayer(options: LayerBuildOptions): Promise<LayerB
     );
   }
 
-  await rm(base, { recursive: true, force: true });
+  // Only what this build writes is replaced: --out may name a folder that holds other things.
+  await rm(join(base, "layer.zip"), { force: true });
   const runtime = new Set<string>();
   const bundled: Record<string, string[]> = {};
   const functions: BuildResult[] = [];
   for (const item of options.fns) {
     const fn = item.fn;
     const outDir = join(base, fn.name);
+    await rm(outDir, { recursive: true, force: true });
     await mkdir(outDir, { recursive: true });
     const plugin = layerExternals((specifier, resolvedPath) => {
       const name = packageName(specifier);
@@ -422,7 +442,7 @@ export async function buildWithLayer(options: LayerBuildOptions): Promise<LayerB
     });
     const { metafile } = await build({
       ...common,
-      stdin: stdinOf(fn),
+      stdin: stdinOf(item),
       outfile: join(outDir, "index.js"),
       sourcemap: true,
       minify,

@@ -1,11 +1,13 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import fc from "fast-check";
 import { unzipSync } from "fflate";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { main } from "../src/index.js";
+import { buildWithLayer, main } from "../src/index.js";
 import { PackageIndex, productionFiles, zipLayer } from "../src/layer.js";
 import { type LayerPlan, type PackageNode, planLayer } from "../src/layer-plan.js";
 
@@ -289,5 +291,126 @@ describe("sluice build --layer: what it refuses", () => {
     const { io, err } = capture();
     expect(await main(["build", entry, "--target", "aws", "--layer", "--layer-packages", "../secrets"], io)).toBe(1);
     expect(err.join("\n")).toMatch(/--layer-packages takes shared, all, or package names/);
+  });
+});
+
+describe("buildWithLayer on a project of its own", () => {
+  let root: string;
+  const write = async (path: string, content: string | object) => {
+    await mkdir(dirname(join(root, path)), { recursive: true });
+    await writeFile(join(root, path), typeof content === "string" ? content : JSON.stringify(content));
+  };
+  const stub = (name: string, version: string, code: string, dependencies?: Record<string, string>, at = `node_modules/${name}`) =>
+    Promise.all([write(`${at}/package.json`, { name, version, main: "index.js", dependencies }), write(`${at}/index.js`, code)]);
+  const fn = (exportName: string, name: string) =>
+    ({ exportName, fn: { __sluice: "function", name, trigger: { kind: "object.created", bucket: "raw" } } }) as any;
+
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), "sluice-layer-build-"));
+    // Two functions in modules of their own; "sideEffects": false lets each bundle drop the other's.
+    await write("package.json", { name: "app", version: "1.0.0", type: "module", sideEffects: false });
+    await write("src/entry.js", 'export { ingest } from "./ingest.js";\nexport { report } from "./report.js";\n');
+    await write(
+      "src/ingest.js",
+      'import tiny from "tiny";\nimport shared from "shared-lib";\nimport { S3Client } from "@aws-sdk/client-s3";\n' +
+        'export const ingest = { __sluice: "function", name: "ingest", handler: () => ({ own: tiny, shared: shared(), sdk: S3Client }) };\n',
+    );
+    await write(
+      "src/report.js",
+      'import shared from "shared-lib";\nimport only from "only-report";\n' +
+        'export const report = { __sluice: "function", name: "report", handler: () => ({ shared: shared(), only }) };\n',
+    );
+    // A stand-in for the adapter: the handler runs the function's handler.
+    await stub("@sluice/aws", "1.0.0", "exports.toLambda = (fn) => async () => fn.handler();");
+    await stub("shared-lib", "1.0.0", 'module.exports = () => "shared with " + require("tiny");', { tiny: "^2" });
+    await stub("tiny", "2.0.0", 'module.exports = "tiny 2";', undefined, "node_modules/shared-lib/node_modules/tiny");
+    await stub("tiny", "1.0.0", 'module.exports = "tiny 1";');
+    await stub("only-report", "1.0.0", 'module.exports = "only in report";');
+    await stub("@aws-sdk/client-s3", "3.0.0", 'exports.S3Client = "the runtime\'s SDK";');
+  });
+  afterEach(async () => rm(root, { recursive: true, force: true }));
+
+  it("shared: the layer holds what both import; the rest is bundled where used; the SDK one uses is the runtime's", async () => {
+    const result = await buildWithLayer({
+      entry: join(root, "src/entry.js"),
+      fns: [fn("ingest", "ingest"), fn("report", "report")],
+      out: join(root, "build"),
+      minify: false,
+    });
+    expect(result.layer.packages.map((item) => [item.location, item.version, item.chosen, item.usedBy])).toEqual([
+      ["@sluice/aws", "1.0.0", true, ["ingest", "report"]],
+      ["shared-lib", "1.0.0", true, ["ingest", "report"]],
+      // shared-lib's own tiny is the layer's; the tiny ingest imports itself is another version, so bundled.
+      ["tiny", "2.0.0", true, ["ingest", "report"]],
+    ]);
+    expect(result.bundled).toEqual({ ingest: ["tiny@1.0.0"], report: ["only-report@1.0.0"] });
+    expect(result.runtime).toEqual(["@aws-sdk/client-s3"]);
+    expect(result.displaced).toEqual([]);
+    const layer = unzipSync(new Uint8Array(await readFile(result.layer.artifact)));
+    expect(Object.keys(layer).sort()).toEqual([
+      "nodejs/node_modules/@sluice/aws/index.js",
+      "nodejs/node_modules/@sluice/aws/package.json",
+      "nodejs/node_modules/shared-lib/index.js",
+      "nodejs/node_modules/shared-lib/package.json",
+      "nodejs/node_modules/tiny/index.js",
+      "nodejs/node_modules/tiny/package.json",
+    ]);
+
+    // Run each bundle as Lambda would: the layer unpacked, and on NODE_PATH before the runtime's modules.
+    const opt = join(root, "opt");
+    for (const [path, bytes] of Object.entries(layer)) {
+      await mkdir(dirname(join(opt, path)), { recursive: true });
+      await writeFile(join(opt, path), bytes);
+    }
+    await stub(
+      "@aws-sdk/client-s3",
+      "3.0.0",
+      'exports.S3Client = "the runtime\'s SDK";',
+      undefined,
+      "runtime/node_modules/@aws-sdk/client-s3",
+    );
+    const NODE_PATH = [join(opt, "nodejs/node_modules"), join(root, "runtime/node_modules")].join(":");
+    const run = async (name: string) => {
+      // Outside the project, whose package.json says "type": "module", as /var/task has none above it.
+      const task = join(root, "..", `${root.split("/").pop()}-task-${name}`);
+      await mkdir(task, { recursive: true });
+      const files = unzipSync(new Uint8Array(await readFile(join(root, "build", name, `${name}.zip`))));
+      expect(Object.keys(files).sort()).toEqual(["index.js", "index.js.map"]);
+      await writeFile(join(task, "index.js"), files["index.js"] as Uint8Array);
+      const script = 'require("./index.js").handler().then((out) => process.stdout.write(JSON.stringify(out)))';
+      try {
+        const { stdout } = await promisify(execFile)(process.execPath, ["-e", script], { cwd: task, env: { NODE_PATH } });
+        return JSON.parse(stdout);
+      } finally {
+        await rm(task, { recursive: true, force: true });
+      }
+    };
+    expect(await run("ingest")).toEqual({ own: "tiny 1", shared: "shared with tiny 2", sdk: "the runtime's SDK" });
+    expect(await run("report")).toEqual({ shared: "shared with tiny 2", only: "only in report" });
+  });
+
+  it("all: every package; of two chosen versions of a name, the more used one is in the layer", async () => {
+    const result = await buildWithLayer({
+      entry: join(root, "src/entry.js"),
+      fns: [fn("ingest", "ingest"), fn("report", "report")],
+      out: join(root, "build"),
+      packages: "all",
+    });
+    expect(result.layer.packages.map((item) => `${item.location}@${item.version}`)).toEqual([
+      "@aws-sdk/client-s3@3.0.0",
+      "@sluice/aws@1.0.0",
+      "only-report@1.0.0",
+      "shared-lib@1.0.0",
+      "tiny@2.0.0",
+    ]);
+    expect(result.displaced).toEqual(["tiny@1.0.0"]);
+    expect(result.bundled).toEqual({ ingest: ["tiny@1.0.0"], report: [] });
+    expect(result.runtime).toEqual([]);
+  });
+
+  it("refuses a layer of nothing", async () => {
+    await expect(
+      buildWithLayer({ entry: join(root, "src/entry.js"), fns: [fn("ingest", "ingest")], out: join(root, "build") }),
+    ).rejects.toThrow(/share no package/);
   });
 });
