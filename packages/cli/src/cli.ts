@@ -48,7 +48,8 @@ Options:
                       packages the functions share, as installed in your project; each function's
                       bundle (CommonJS, so it finds the layer through NODE_PATH) leaves them out.
                       --out is then the folder for <function>/ and layer.zip (default .sluice/build/aws)
-  --layer-packages <p> build --layer: which packages go to the layer, with their dependencies:
+  --layer-packages <p>
+                      build --layer: which packages go to the layer, each with its dependencies:
                       shared (default: those at least two of the functions import, the AWS SDK and
                       Sluice included), all (every package), or names: @sluice/*,@aws-sdk/*,tslib
   --no-minify         build: keep the bundle readable

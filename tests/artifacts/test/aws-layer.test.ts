@@ -1,6 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
@@ -43,10 +43,24 @@ async function unpack(zip: string, into: string): Promise<string> {
   return into;
 }
 
-/** The version of a package as the example project resolves it. */
-function installedVersion(name: string): string {
-  const require = createRequire(join(example, "package.json"));
-  return (JSON.parse(require("node:fs").readFileSync(require.resolve(`${name}/package.json`), "utf8")) as { version: string }).version;
+/**
+ * The version installed for the example of the last package in a chain of dependents (the SDK as
+ * @sluice/aws resolves it, and so on), found the way Node finds packages: each from the real directory
+ * of the one before, without NODE_PATH (which pnpm sets for scripts).
+ */
+function installedVersion(...chain: string[]): string {
+  let dir = example;
+  for (const name of chain) {
+    for (let at = dir; ; at = dirname(at)) {
+      const candidate = join(at, "node_modules", name);
+      if (existsSync(join(candidate, "package.json"))) {
+        dir = realpathSync(candidate);
+        break;
+      }
+      if (dirname(at) === at) throw new Error(`${name} is not installed for ${dir}`);
+    }
+  }
+  return (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { version: string }).version;
 }
 
 async function waitForEvent(bucket: string, key: string): Promise<unknown> {
@@ -120,10 +134,17 @@ describe("sluice build --target aws --layer on the two-stage sensor pipeline", (
     expect(paths.every((path) => path.startsWith("nodejs/node_modules/"))).toBe(true);
     // What both stages import, each with its package.json (the resolver reads `exports` and `main`),
     // at the version installed in the example's project.
-    for (const name of ["@sluice/aws", "@sluice/core", "@aws-sdk/client-s3", "@aws-sdk/lib-storage", "@smithy/core", "tslib"]) {
+    for (const chain of [
+      ["@sluice/aws"],
+      ["@sluice/core"],
+      ["@sluice/aws", "@aws-sdk/client-s3"],
+      ["@sluice/aws", "@aws-sdk/lib-storage"],
+      ["@sluice/aws", "@aws-sdk/client-s3", "@smithy/core"],
+    ]) {
+      const name = chain.at(-1) as string;
       const manifest = layer[`nodejs/node_modules/${name}/package.json`];
       expect(manifest, name).toBeDefined();
-      expect(JSON.parse(new TextDecoder().decode(manifest)).version, name).toBe(installedVersion(name));
+      expect(JSON.parse(new TextDecoder().decode(manifest)).version, name).toBe(installedVersion(...chain));
     }
     // Production files only: no type declarations, no workspace sources or tests, no other cloud.
     expect(paths.filter((path) => /\.d\.[cm]?ts$/.test(path))).toEqual([]);
