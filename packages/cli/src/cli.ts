@@ -225,6 +225,10 @@ function layerReport(result: LayerBuildResult): string[] {
   if (result.runtime.length > 0) lines.push(`  left to the Lambda runtime: ${result.runtime.join(", ")}`);
   if (result.displaced.length > 0)
     lines.push(`  bundled instead, as another version of the name is in the layer: ${result.displaced.join(", ")}`);
+  // https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html: function and layers together.
+  if (layer.unpackedBytes + Math.max(...result.functions.map((fn) => fn.files[0]?.bytes ?? 0)) > 250 * 1024 * 1024) {
+    lines.push("  warning: more than Lambda's 250 MB limit for a function and its layers, unpacked");
+  }
   if (layer.nativeFiles.length > 0) {
     lines.push(
       `  warning: native code built for ${process.platform}-${process.arch}, which runs only on a Lambda of that architecture: ${layer.nativeFiles.join(", ")}`,

@@ -389,6 +389,17 @@ describe("buildWithLayer on a project of its own", () => {
     expect(await run("report")).toEqual({ shared: "shared with tiny 2", only: "only in report" });
   });
 
+  it("bundleSdk: the SDK the layer does not hold is bundled where used, not left to the runtime", async () => {
+    const result = await buildWithLayer({
+      entry: join(root, "src/entry.js"),
+      fns: [fn("ingest", "ingest"), fn("report", "report")],
+      out: join(root, "build"),
+      bundleSdk: true,
+    });
+    expect(result.runtime).toEqual([]);
+    expect(result.bundled).toEqual({ ingest: ["@aws-sdk/client-s3@3.0.0", "tiny@1.0.0"], report: ["only-report@1.0.0"] });
+  });
+
   it("all: every package; of two chosen versions of a name, the more used one is in the layer", async () => {
     const result = await buildWithLayer({
       entry: join(root, "src/entry.js"),
