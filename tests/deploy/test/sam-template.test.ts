@@ -96,11 +96,14 @@ describe("the SAM template of the sensor pipeline", () => {
       ([, resource]: [string, any]) => resource.Type === "AWS::Serverless::LayerVersion",
     );
     const [layerName, layer] = (layers[0] ?? []) as [string, any];
-    /** Where a path parameter's default points, from the example's folder (the template is two levels down). */
-    const fromExample = (parameter: string) => {
-      const path = String(template.Parameters[parameter]?.Default);
-      expect(path.startsWith("../../")).toBe(true);
-      return path.slice("../../".length);
+    /**
+     * A code path, from the example's folder (the template is two levels down). It must be a literal:
+     * `sam deploy` uploads literal local paths only, not `!Ref`'d parameters.
+     */
+    const fromExample = (path: unknown) => {
+      expect(typeof path).toBe("string");
+      expect(String(path).startsWith("../../")).toBe(true);
+      return String(path).slice("../../".length);
     };
 
     it("deploy.sh builds every stage and the layer in one `sluice build --layer`", () => {
@@ -110,7 +113,7 @@ describe("the SAM template of the sensor pipeline", () => {
 
     it("declares one layer version from the layer.zip that build writes, for the functions' runtime and architecture", () => {
       expect(layers).toHaveLength(1);
-      expect(fromExample(layer.Properties.ContentUri["!Ref"])).toBe(`${build?.[2]}/layer.zip`);
+      expect(fromExample(layer.Properties.ContentUri)).toBe(`${build?.[2]}/layer.zip`);
       expect(layer.Properties.CompatibleRuntimes).toContain(template.Globals.Function.Runtime);
       for (const architecture of template.Globals.Function.Architectures)
         expect(layer.Properties.CompatibleArchitectures).toContain(architecture);
@@ -119,7 +122,7 @@ describe("the SAM template of the sensor pipeline", () => {
     for (const { fn, resource } of functions) {
       it(`${fn?.name} uses the layer, and its code is the zip build writes for it (a CommonJS index.js)`, () => {
         expect(resource.Properties.Layers).toEqual([{ "!Ref": layerName }]);
-        expect(fromExample(resource.Properties.CodeUri["!Ref"])).toBe(`${build?.[2]}/${fn?.name}/${fn?.name}.zip`);
+        expect(fromExample(resource.Properties.CodeUri)).toBe(`${build?.[2]}/${fn?.name}/${fn?.name}.zip`);
         expect(resource.Properties.Handler ?? template.Globals.Function.Handler).toBe("index.handler");
       });
     }
