@@ -313,12 +313,12 @@ describe("buildWithLayer on a project of its own", () => {
     await write(
       "src/ingest.js",
       'import tiny from "tiny";\nimport shared from "shared-lib";\nimport { S3Client } from "@aws-sdk/client-s3";\n' +
-        'export const ingest = { __sluice: "function", name: "ingest", handler: () => ({ own: tiny, shared: shared(), sdk: S3Client }) };\n',
+        'export const ingest = { __sluice: "function", name: "ingest", trigger: { kind: "invoke" }, handler: () => ({ own: tiny, shared: shared(), sdk: S3Client }) };\n',
     );
     await write(
       "src/report.js",
       'import shared from "shared-lib";\nimport only from "only-report";\n' +
-        'export const report = { __sluice: "function", name: "report", handler: () => ({ shared: shared(), only }) };\n',
+        'export const report = { __sluice: "function", name: "report", trigger: { kind: "invoke" }, handler: () => ({ shared: shared(), only }) };\n',
     );
     // A stand-in for the adapter: the handler runs the function's handler.
     await stub("@sluice/aws", "1.0.0", "exports.toLambda = (fn) => async () => fn.handler();");
@@ -417,6 +417,21 @@ describe("buildWithLayer on a project of its own", () => {
     expect(result.displaced).toEqual(["tiny@1.0.0"]);
     expect(result.bundled).toEqual({ ingest: ["tiny@1.0.0"], report: [] });
     expect(result.runtime).toEqual([]);
+  });
+
+  it("sluice build --layer prints what went where, with sizes", async () => {
+    const out: string[] = [];
+    const io = { out: (line: string) => out.push(line), err: (line: string) => out.push(`error: ${line}`) };
+    expect(await main(["build", join(root, "src/entry.js"), "--target", "aws", "--layer", "--out", join(root, "build")], io)).toBe(0);
+    const text = out.join("\n").replaceAll(root, "<root>");
+    expect(text).toMatch(/^building 2 functions and a layer: ingest, report$/m);
+    expect(text).toMatch(/^built ingest for aws: <root>\/build\/ingest\/ingest\.zip \(entry point index\.handler, CommonJS\)$/m);
+    expect(text).toMatch(/^ {2}<root>\/build\/ingest\/ingest\.zip {2}\d+(\.\d)? (B|KiB)$/m);
+    expect(text).toMatch(/^ {2}bundled packages: tiny@1\.0\.0$/m);
+    expect(text).toMatch(/^ {2}bundled packages: only-report@1\.0\.0$/m);
+    expect(text).toMatch(/^built the layer: <root>\/build\/layer\.zip {2}\S+ (B|KiB) \(\S+ (B|KiB) unpacked, 6 files, 3 packages\)$/m);
+    expect(text).toMatch(/^ {2}used by ingest, report: @sluice\/aws@1\.0\.0, shared-lib@1\.0\.0, tiny@2\.0\.0$/m);
+    expect(text).toMatch(/^ {2}left to the Lambda runtime: @aws-sdk\/client-s3$/m);
   });
 
   it("refuses a layer of nothing", async () => {
