@@ -4,8 +4,10 @@ import { parseArgs } from "node:util";
 import { createLogger, EventTranslationError, SluiceError, type Outcome, type SluiceFunction, type Trigger } from "@sluice/core";
 import { LocalMessaging, toLocal, type LocalFunction } from "@sluice/local";
 import { loadEntry, type EntryFunction } from "./load-entry.js";
-import { buildFunction } from "./build.js";
+import { buildFunction, buildWithLayer, type LayerBuildResult } from "./build.js";
+import type { LayerSelection } from "./layer-plan.js";
 import { serveHttp } from "./http-server.js";
+import { displayPath } from "./layer.js";
 import { openReplaySource, replay, type ReplaySource, type ReplaySummary } from "./replay.js";
 
 /** Where the CLI writes; tests pass their own. */
@@ -46,6 +48,14 @@ Options:
   --target <cloud>    build: aws, gcp or azure
   --out <dir>         build: output directory (default .sluice/build/<target>/<function>)
   --bundle-sdk        build: aws: bundle the AWS SDK instead of using the runtime's
+  --layer             build: aws: also write layer.zip, a Lambda layer (nodejs/node_modules/…) of the
+                      packages the functions share, as installed in your project; each function's
+                      bundle (CommonJS, so it finds the layer through NODE_PATH) leaves them out.
+                      --out is then the folder for <function>/ and layer.zip (default .sluice/build/aws)
+  --layer-packages <p>
+                      build --layer: which packages go to the layer, each with its dependencies:
+                      shared (default: those at least two of the functions import, the AWS SDK and
+                      Sluice included), all (every package), or names: @sluice/*,@aws-sdk/*,tslib
   --no-minify         build: keep the bundle readable
   --log-level <l>     debug | info | warn | error (default info)
   -h, --help          Show this help`;
@@ -94,6 +104,22 @@ export async function main(argv: string[], io: CliIo = defaultIo, signal?: Abort
       const target = values.target;
       if (target !== "aws" && target !== "gcp" && target !== "azure")
         throw new SluiceError("USAGE", "sluice build needs --target aws, gcp or azure");
+      if (values.layer || values["layer-packages"] !== undefined) {
+        if (target !== "aws") throw new SluiceError("USAGE", "--layer is for --target aws (Lambda layers)");
+        io.out(
+          `building ${functions.length} function${functions.length === 1 ? "" : "s"} and a layer: ${functions.map((item) => item.fn.name).join(", ")}`,
+        );
+        const result = await buildWithLayer({
+          entry,
+          fns: functions,
+          out: values.out,
+          packages: parseLayerSelection(values["layer-packages"]),
+          bundleSdk: values["bundle-sdk"],
+          minify: !values["no-minify"],
+        });
+        for (const line of layerReport(result)) io.out(line);
+        return 0;
+      }
       if (functions.length > 1 && !values.out) {
         io.out(`building ${functions.length} functions: ${functions.map((item) => item.fn.name).join(", ")}`);
       }
@@ -164,6 +190,58 @@ function formatBytes(bytes: number): string {
   return bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
 }
 
+function parseLayerSelection(value: string | undefined): LayerSelection {
+  if (value === undefined || value === "shared" || value === "all") return value ?? "shared";
+  const names = value
+    .split(",")
+    .map((name) => name.trim())
+    .filter(Boolean);
+  const invalid = names.find((name) => !/^(@[a-z0-9-~][a-z0-9-._~]*\/)?([a-z0-9-~][a-z0-9-._~]*|\*)$/.test(name));
+  if (names.length === 0 || invalid !== undefined) {
+    throw new SluiceError(
+      "USAGE",
+      `--layer-packages takes shared, all, or package names (@scope/* for a scope), not ${JSON.stringify(invalid ?? value)}`,
+    );
+  }
+  return names;
+}
+
+/** What went where: each function's zip and what it still bundles, then the layer and what it holds. */
+function layerReport(result: LayerBuildResult): string[] {
+  const lines: string[] = [];
+  for (const built of result.functions) {
+    lines.push(`built ${built.functionName} for aws: ${displayPath(built.artifact)} (entry point ${built.entryPoint}, CommonJS)`);
+    for (const file of built.files) lines.push(`  ${file.path}  ${formatBytes(file.bytes)}`);
+    const own = result.bundled[built.functionName] ?? [];
+    lines.push(`  bundled packages: ${own.length > 0 ? own.join(", ") : "none (your code only)"}`);
+  }
+  const { layer } = result;
+  lines.push(
+    `built the layer: ${displayPath(layer.artifact)}  ${formatBytes(layer.bytes)} (${formatBytes(layer.unpackedBytes)} unpacked, ${layer.files} files, ${layer.packages.length} packages)`,
+  );
+  const byUsers = new Map<string, string[]>();
+  for (const item of layer.packages.filter((item) => item.chosen)) {
+    const users = item.usedBy.join(", ");
+    byUsers.set(users, [...(byUsers.get(users) ?? []), `${item.name}@${item.version}`]);
+  }
+  for (const [users, names] of byUsers) lines.push(`  used by ${users}: ${names.join(", ")}`);
+  const dependencies = layer.packages.filter((item) => !item.chosen).map((item) => `${item.location}@${item.version}`);
+  if (dependencies.length > 0) lines.push(`  and their dependencies: ${dependencies.join(", ")}`);
+  if (result.runtime.length > 0) lines.push(`  left to the Lambda runtime: ${result.runtime.join(", ")}`);
+  if (result.displaced.length > 0)
+    lines.push(`  bundled instead, as another version of the name is in the layer: ${result.displaced.join(", ")}`);
+  // https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html: function and layers together.
+  if (layer.unpackedBytes + Math.max(...result.functions.map((fn) => fn.files[0]?.bytes ?? 0)) > 250 * 1024 * 1024) {
+    lines.push("  warning: more than Lambda's 250 MB limit for a function and its layers, unpacked");
+  }
+  if (layer.nativeFiles.length > 0) {
+    lines.push(
+      `  warning: native code built for ${process.platform}-${process.arch}, which runs only on a Lambda of that architecture: ${layer.nativeFiles.join(", ")}`,
+    );
+  }
+  return lines;
+}
+
 function parseTime(value: string | undefined, flag: string): Date | undefined {
   if (value === undefined) return undefined;
   const time = Date.parse(value);
@@ -222,6 +300,8 @@ function parse(argv: string[]) {
       target: { type: "string" },
       out: { type: "string" },
       "bundle-sdk": { type: "boolean", default: false },
+      layer: { type: "boolean", default: false },
+      "layer-packages": { type: "string" },
       "no-minify": { type: "boolean", default: false },
       "log-level": { type: "string" },
       help: { type: "boolean", short: "h", default: false },

@@ -5,5 +5,6 @@ export type { EntryFunction } from "./load-entry.js";
 export { serveHttp } from "./http-server.js";
 export { defaultCheckpoint, openReplaySource, replay } from "./replay.js";
 export type { ReplayOptions, ReplaySource, ReplaySummary } from "./replay.js";
-export { buildFunction } from "./build.js";
-export type { BuildOptions, BuildResult, BuildTarget, BuiltFile } from "./build.js";
+export { buildFunction, buildWithLayer } from "./build.js";
+export type { BuildOptions, BuildResult, BuildTarget, BuiltFile, LayerBuildOptions, LayerBuildResult, LayerPackage } from "./build.js";
+export type { LayerSelection } from "./layer-plan.js";

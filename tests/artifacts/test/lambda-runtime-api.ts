@@ -21,6 +21,11 @@ export class LambdaRuntimeApi {
   private waiting: Array<(item: { requestId: string; event: unknown }) => void> = [];
   private readonly answers = new Map<string, (answer: RuntimeAnswer) => void>();
   private server: Server | undefined;
+  private initFailed: (error: unknown) => void = () => undefined;
+  /** What the runtime client reports when the handler cannot even be loaded (`/runtime/init/error`). */
+  readonly initError = new Promise<unknown>((resolve) => {
+    this.initFailed = resolve;
+  });
   port = 0;
 
   async start(): Promise<void> {
@@ -50,6 +55,7 @@ export class LambdaRuntimeApi {
         const match = /\/runtime\/invocation\/([^/]+)\/(response|error)$/.exec(url);
         response.writeHead(202, { "content-type": "application/json" });
         response.end("{}");
+        if (url.endsWith("/runtime/init/error")) this.initFailed(body ? JSON.parse(body) : undefined);
         if (match) {
           const requestId = decodeURIComponent(match[1] as string);
           this.answers.get(requestId)?.({ requestId, kind: match[2] as "response" | "error", body: body ? JSON.parse(body) : undefined });

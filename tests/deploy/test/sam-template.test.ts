@@ -88,4 +88,49 @@ describe("the SAM template of the sensor pipeline", () => {
       expect(writes).toHaveLength([fn?.destination, fn?.onFailure].filter((destination) => destination?.kind === "objectStore").length);
     });
   }
+
+  describe("the layer of what both stages share", () => {
+    const deployScript = readFileSync(new URL("../../../examples/sensor-pipeline/deploy/aws/deploy.sh", import.meta.url), "utf8");
+    const build = /npx sluice build (\S+) --target aws --layer --out (\S+)/.exec(deployScript);
+    const layers = Object.entries(template.Resources).filter(
+      ([, resource]: [string, any]) => resource.Type === "AWS::Serverless::LayerVersion",
+    );
+    const [layerName, layer] = (layers[0] ?? []) as [string, any];
+    /**
+     * A code path, from the example's folder (the template is two levels down). It must be a literal:
+     * `sam deploy` uploads literal local paths only, not `!Ref`'d parameters.
+     */
+    const fromExample = (path: unknown) => {
+      expect(typeof path).toBe("string");
+      expect(String(path).startsWith("../../")).toBe(true);
+      return String(path).slice("../../".length);
+    };
+
+    it("deploy.sh builds every stage and the layer in one `sluice build --layer`", () => {
+      expect(build?.[1]).toBe("src/function.ts");
+      expect(deployScript).not.toMatch(/--function/);
+    });
+
+    it("declares one layer version from the layer.zip that build writes, for the functions' runtime and architecture", () => {
+      expect(layers).toHaveLength(1);
+      expect(fromExample(layer.Properties.ContentUri)).toBe(`${build?.[2]}/layer.zip`);
+      expect(layer.Properties.CompatibleRuntimes).toContain(template.Globals.Function.Runtime);
+      for (const architecture of template.Globals.Function.Architectures)
+        expect(layer.Properties.CompatibleArchitectures).toContain(architecture);
+    });
+
+    for (const { fn, resource } of functions) {
+      it(`${fn?.name} uses the layer, and its code is the zip build writes for it (a CommonJS index.js)`, () => {
+        expect(resource.Properties.Layers).toEqual([{ "!Ref": layerName }]);
+        expect(fromExample(resource.Properties.CodeUri)).toBe(`${build?.[2]}/${fn?.name}/${fn?.name}.zip`);
+        expect(resource.Properties.Handler ?? template.Globals.Function.Handler).toBe("index.handler");
+      });
+    }
+
+    it("every function in the template uses it", () => {
+      const all = Object.values(template.Resources).filter((resource: any) => resource.Type === "AWS::Serverless::Function");
+      expect(all).toHaveLength(functions.length);
+      expect(all.every((resource: any) => resource.Properties.Layers?.some((item: any) => item["!Ref"] === layerName))).toBe(true);
+    });
+  });
 });

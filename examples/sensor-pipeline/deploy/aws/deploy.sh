@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds both stages with `sluice build` and deploys them with SAM. Usage: deploy.sh <name-prefix> [region]
+# Builds both stages and the layer of what they share with `sluice build --layer`, and deploys them with
+# SAM. Usage: deploy.sh <name-prefix> [region]
 set -euo pipefail
 prefix=${1:?usage: deploy.sh <name-prefix> [region]}
 region=${2:-${AWS_REGION:-us-east-1}}
@@ -7,9 +8,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 example=$(cd "$here/../.." && pwd)
 
 cd "$example"
-for fn in analyze-sensors roll-up-hourly; do
-  npx sluice build src/function.ts --target aws --function "$fn" --out ".sluice/build/aws/$fn"
-done
+# .sluice/build/aws/<function>/<function>.zip for each stage, and .sluice/build/aws/layer.zip
+npx sluice build src/function.ts --target aws --layer --out .sluice/build/aws
 
 cd "$here"
 sam deploy \
