@@ -115,6 +115,8 @@ const DEFAULT_EVENT_BATCH_BYTES = 1024 * 1024;
 const EVENT_BATCH_RESERVE_BYTES = 1024;
 /** An event's AMQP framing in a batch: its data section's header, its own message header and body section. */
 const EVENT_OVERHEAD_BYTES = 64;
+/** Partition keys whose batches are sent at once. */
+const EVENT_HUB_KEYS_AT_ONCE = 8;
 const utf8 = new TextEncoder();
 
 /**
@@ -295,37 +297,55 @@ export class AzureMessaging implements MessageSender {
       else byKey.set(message.key, [index]);
     }
     const batchBytes = this.#options.maxEventBatchBytes;
-    for (const [key, indexes] of byKey) {
+    const sendGroup = async (key: string | undefined, indexes: number[]) => {
       // Without maxEventBatchBytes the batch takes the link's own max-message-size, which the hub announces.
       const options = { ...(key === undefined ? {} : { partitionKey: key }), ...(batchBytes ? { maxSizeInBytes: batchBytes } : {}) };
-      let batch = await producer.createBatch(options);
+      let position = 0;
       let inBatch: number[] = [];
-      const flush = async () => {
-        if (inBatch.length === 0) return;
-        const sent = inBatch;
-        inBatch = [];
-        try {
-          await producer.sendBatch(batch);
-        } catch (error) {
-          // A batch is one AMQP message: the hub accepts or refuses it whole.
-          const reason = describeError(error);
-          const retryable = (error as { retryable?: unknown })?.retryable !== false;
-          for (const index of sent) failed.push({ index, reason, retryable });
-        }
-        batch = await producer.createBatch(options);
-      };
-      for (const index of indexes) {
-        const event = toEventData(messages[index] as OutgoingMessage);
-        if (batch.tryAdd(event)) {
-          inBatch.push(index);
-          continue;
+      try {
+        let batch = await producer.createBatch(options);
+        const flush = async () => {
+          if (inBatch.length === 0) return;
+          const sent = inBatch;
+          inBatch = [];
+          try {
+            await producer.sendBatch(batch);
+          } catch (error) {
+            // A batch is one AMQP message: the hub accepts or refuses it whole.
+            for (const index of sent) failed.push(hubFailure(index, error));
+          }
+          batch = await producer.createBatch(options);
+        };
+        for (; position < indexes.length; position++) {
+          const index = indexes[position] as number;
+          const event = toEventData(messages[index] as OutgoingMessage);
+          if (batch.tryAdd(event)) {
+            inBatch.push(index);
+            continue;
+          }
+          await flush();
+          if (batch.tryAdd(event)) inBatch.push(index);
+          else
+            failed.push({ index, reason: `event too large for one Event Hubs batch of ${batch.maxSizeInBytes} bytes`, retryable: false });
         }
         await flush();
-        if (batch.tryAdd(event)) inBatch.push(index);
-        else failed.push({ index, reason: `event too large for one Event Hubs batch of ${batch.maxSizeInBytes} bytes`, retryable: false });
+      } catch (error) {
+        // The link failed between batches: what was sent stays sent; this key's unsent events fail.
+        for (const index of [...inBatch, ...indexes.slice(position)]) {
+          if (!failed.some((failure) => failure.index === index)) failed.push(hubFailure(index, error));
+        }
       }
-      await flush();
-    }
+    };
+    // Keys are independent: their batches go out a few at a time, each key's in order.
+    const groups = [...byKey];
+    let next = 0;
+    const worker = async () => {
+      while (next < groups.length) {
+        const [key, indexes] = groups[next++] as [string | undefined, number[]];
+        await sendGroup(key, indexes);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(EVENT_HUB_KEYS_AT_ONCE, groups.length) }, worker));
     return { failed: failed.sort((a, b) => a.index - b.index) };
   }
 
@@ -403,6 +423,11 @@ function toEventData(message: OutgoingMessage): EventData {
   const event: EventData = { body: Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength) };
   if (Object.keys(message.attributes).length > 0) event.properties = { ...message.attributes };
   return event;
+}
+
+/** A refused or failed Event Hubs send; the SDK marks what cannot pass later (too large, entity not found) as not retryable. */
+function hubFailure(index: number, error: unknown): MessageSendFailure {
+  return { index, reason: describeError(error), retryable: (error as { retryable?: unknown })?.retryable !== false };
 }
 
 /** Storage answers 400 for a message it will never take and 404 for a missing queue; the rest may pass later. */
