@@ -10,7 +10,14 @@ import {
 } from "@sluice/core";
 import { type QueueEnvelopeMode, type QueueMessageEncoding, queueMessageText, queuePayload } from "./queue-envelope.js";
 
-/** The Azure service behind a target: `queue` is a Storage Queue, `stream` an Event Hub. */
+/**
+ * The Azure service behind a target: `queue` is a Storage Queue, `stream` an Event Hub.
+ *
+ * @example
+ * ```ts
+ * const service: AzureMessagingService = target.kind === "queue" ? "Storage Queue" : "Event Hubs";
+ * ```
+ */
 export type AzureMessagingService = "Storage Queue" | "Event Hubs";
 
 /**
@@ -229,7 +236,11 @@ export class AzureMessaging implements MessageSender {
         const index = next++;
         const payload = this.#queuePayload(messages[index] as OutgoingMessage);
         if (payload.byteLength > limit) {
-          failed.push({ index, reason: `Storage Queue message is ${payload.byteLength} bytes, over ${limit}`, retryable: false });
+          failed.push({
+            index,
+            reason: `Storage Queue ${name}: the message is ${payload.byteLength} bytes, over ${limit}`,
+            retryable: false,
+          });
           continue;
         }
         try {
@@ -312,7 +323,7 @@ export class AzureMessaging implements MessageSender {
             await producer.sendBatch(batch);
           } catch (error) {
             // A batch is one AMQP message: the hub accepts or refuses it whole.
-            for (const index of sent) failed.push(hubFailure(index, error));
+            for (const index of sent) failed.push(hubFailure(index, name, error));
           }
           batch = await producer.createBatch(options);
         };
@@ -326,13 +337,17 @@ export class AzureMessaging implements MessageSender {
           await flush();
           if (batch.tryAdd(event)) inBatch.push(index);
           else
-            failed.push({ index, reason: `event too large for one Event Hubs batch of ${batch.maxSizeInBytes} bytes`, retryable: false });
+            failed.push({
+              index,
+              reason: `Event Hubs ${name}: the event is too large for one batch of ${batch.maxSizeInBytes} bytes`,
+              retryable: false,
+            });
         }
         await flush();
       } catch (error) {
         // The link failed between batches: what was sent stays sent; this key's unsent events fail.
         for (const index of [...inBatch, ...indexes.slice(position)]) {
-          if (!failed.some((failure) => failure.index === index)) failed.push(hubFailure(index, error));
+          if (!failed.some((failure) => failure.index === index)) failed.push(hubFailure(index, name, error));
         }
       }
     };
@@ -426,8 +441,10 @@ function toEventData(message: OutgoingMessage): EventData {
 }
 
 /** A refused or failed Event Hubs send; the SDK marks what cannot pass later (too large, entity not found) as not retryable. */
-function hubFailure(index: number, error: unknown): MessageSendFailure {
-  return { index, reason: describeError(error), retryable: (error as { retryable?: unknown })?.retryable !== false };
+function hubFailure(index: number, hub: string, error: unknown): MessageSendFailure {
+  const code = (error as { code?: unknown })?.code;
+  const reason = `Event Hubs ${hub} refused the batch: ${typeof code === "string" ? `${code}: ` : ""}${describeError(error)}`;
+  return { index, reason, retryable: (error as { retryable?: unknown })?.retryable !== false };
 }
 
 /** Storage answers 400 for a message it will never take and 404 for a missing queue; the rest may pass later. */
@@ -435,7 +452,7 @@ function queueFailure(index: number, queue: string, error: unknown): MessageSend
   const status = (error as { statusCode?: unknown })?.statusCode;
   const code = (error as { code?: unknown; details?: { errorCode?: unknown } })?.details?.errorCode ?? (error as { code?: unknown })?.code;
   if (status === 404) return { index, reason: `Storage Queue ${queue} does not exist (${String(code ?? 404)})`, retryable: false };
-  const reason = `${typeof code === "string" ? `${code}: ` : ""}${describeError(error)}`;
+  const reason = `Storage Queue ${queue} refused the message: ${typeof code === "string" ? `${code}: ` : ""}${describeError(error)}`;
   return { index, reason, retryable: !(typeof status === "number" && status >= 400 && status < 500 && status !== 408 && status !== 429) };
 }
 

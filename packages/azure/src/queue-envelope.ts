@@ -18,10 +18,24 @@ import { HOPS_ATTRIBUTE } from "@sluice/core";
  */
 export const ENVELOPE_MARKER = "sluice-envelope";
 
-/** What the host's `messageEncoding` is: base64 (the default) or none (the text as it is). */
+/**
+ * What the host's `messageEncoding` is: base64 (the default) or none (the text as it is).
+ *
+ * @example
+ * ```ts
+ * new AzureMessaging({ queueMessageEncoding: "none" }); // host.json: extensions.queues.messageEncoding "none"
+ * ```
+ */
 export type QueueMessageEncoding = "base64" | "none";
 
-/** When a message is wrapped in an envelope: only when its bytes or attributes need one (default), or always. */
+/**
+ * When a message is wrapped in an envelope: only when its bytes or attributes need one (default), or always.
+ *
+ * @example
+ * ```ts
+ * new AzureMessaging({ queueEnvelope: "always" }); // hop counts on every message, for queues only Sluice reads
+ * ```
+ */
 export type QueueEnvelopeMode = "when-needed" | "always";
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });

@@ -215,6 +215,7 @@ describe("queue destinations end to end: Storage Queue on Azurite, through toAzu
       [1, true],
       [4, true],
     ]);
+    expect(first.failed[0]?.reason).toMatch(new RegExp(`^Storage Queue ${queue} refused the message: ServerBusy`));
     await sendAll(messaging, { kind: "queue", name: queue }, [messages[1], messages[4]] as typeof messages, { backoffMs: 1 });
     const texts = (await drainQueue(queue, 6)).map((message) => Buffer.from(message.messageText, "base64").toString("utf8"));
     expect(texts.sort()).toEqual(["m0", "m1", "m2", "m3", "m4", "m5"]);
@@ -314,7 +315,7 @@ describe("stream destinations end to end: Event Hubs on the protocol-level AMQP 
         [0, true],
         [1, true],
       ]);
-      expect(first.failed[0]?.reason).toMatch(/refused by the test/);
+      expect(first.failed[0]?.reason).toMatch(/^Event Hubs refusals refused the batch: .*refused by the test/);
       await sendAll(
         messaging,
         { kind: "stream", name: "refusals" },
