@@ -180,6 +180,27 @@ export class AzureMessaging implements MessageSender {
     return size;
   }
 
+  /**
+   * Throws {@link AzureMessagingConfigurationError} when a target's name cannot be a Storage Queue's or an
+   * Event Hub's: `toAzureFunction` checks a function's destinations with it when it wraps the function.
+   */
+  check(target: MessageTarget): void {
+    if (target.kind === "queue" && !isQueueName(target.name)) {
+      throw new AzureMessagingConfigurationError(
+        "Storage Queue",
+        "destination name",
+        `${JSON.stringify(target.name)} is not a queue name (3–63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit)`,
+      );
+    }
+    if (target.kind === "stream" && !isEventHubName(target.name)) {
+      throw new AzureMessagingConfigurationError(
+        "Event Hubs",
+        "destination name",
+        `${JSON.stringify(target.name)} is not an event hub name (1–256 letters, digits, periods, hyphens and underscores, starting and ending with a letter or digit)`,
+      );
+    }
+  }
+
   async send(target: MessageTarget, messages: OutgoingMessage[]): Promise<{ failed: MessageSendFailure[] }> {
     try {
       return target.kind === "queue" ? await this.#sendToQueue(target.name, messages) : await this.#sendToHub(target.name, messages);
@@ -219,13 +240,7 @@ export class AzureMessaging implements MessageSender {
   }
 
   async #sendToQueue(name: string, messages: OutgoingMessage[]): Promise<{ failed: MessageSendFailure[] }> {
-    if (!isQueueName(name)) {
-      throw new AzureMessagingConfigurationError(
-        "Storage Queue",
-        "destination name",
-        `${JSON.stringify(name)} is not a queue name (3–63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit)`,
-      );
-    }
+    this.check({ kind: "queue", name });
     const queue = (await this.#queueServiceClient()).getQueueClient(name);
     const encoding = this.#queueEncoding();
     const limit = this.limits({ kind: "queue", name }).maxMessageBytes;
@@ -290,13 +305,7 @@ export class AzureMessaging implements MessageSender {
   }
 
   async #sendToHub(name: string, messages: OutgoingMessage[]): Promise<{ failed: MessageSendFailure[] }> {
-    if (!isEventHubName(name)) {
-      throw new AzureMessagingConfigurationError(
-        "Event Hubs",
-        "destination name",
-        `${JSON.stringify(name)} is not an event hub name (1–256 letters, digits, periods, hyphens and underscores, starting and ending with a letter or digit)`,
-      );
-    }
+    this.check({ kind: "stream", name });
     const producer = await this.#producer(name);
     const failed: MessageSendFailure[] = [];
     // One batch per partition key (a batch's key is the batch's, not the event's), in the order keys first

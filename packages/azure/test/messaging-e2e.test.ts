@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import { HttpRequest } from "@azure/functions";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { createServer, request as httpRequest } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { QueueServiceClient, StorageSharedKeyCredential } from "@azure/storage-queue";
 import {
@@ -15,6 +17,7 @@ import {
   sendAll,
   triggers,
 } from "@sluice/core";
+import { LocalMessaging } from "@sluice/local";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import {
   AZURITE_ACCOUNT_KEY,
@@ -22,7 +25,7 @@ import {
   type EventHubsProtocolServer,
   startEventHubsProtocolServer,
 } from "../../../tools/emulators/src/index.js";
-import { AzureMessaging, toAzureFunction } from "../src/index.js";
+import { AzureMessaging, AzureMessagingConfigurationError, toAzureFunction } from "../src/index.js";
 import { callHandler } from "./azure-native.js";
 import { type DequeuedMessage, eventHubsInvocation, storageQueueInvocation } from "./host-delivery.js";
 
@@ -246,6 +249,28 @@ describe("queue destinations end to end: Storage Queue on Azurite, through toAzu
       /^azure Storage Queue: app setting AzureWebJobsStorage: holds no connection string/,
     );
     expect(attempts).toBe(0);
+  });
+});
+
+describe("destination names Azure cannot have", () => {
+  it("are refused when the function is wrapped, naming the service and the field", () => {
+    const fn = (destination: ReturnType<typeof destinations.queue>) =>
+      defineFunction({ name: "bad", trigger: triggers.invoke(), destination, handler: () => "x" });
+    const error = (() => {
+      try {
+        toAzureFunction(fn(destinations.queue({ name: "Jobs_Queue" })), { register: false, log: quiet });
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    expect(error).toBeInstanceOf(AzureMessagingConfigurationError);
+    expect(error).toMatchObject({ provider: "azure", service: "Storage Queue", field: "destination name" });
+    expect(() => toAzureFunction(fn(destinations.stream({ name: "-hub-" })), { register: false, log: quiet })).toThrow(
+      /^azure Event Hubs: destination name: "-hub-" is not an event hub name/,
+    );
+    // Another sender (LocalMessaging in a local run of an Azure entry) decides for itself what a name may be.
+    const messaging = new LocalMessaging({ root: join(tmpdir(), "sluice-azure-names") });
+    expect(() => toAzureFunction(fn(destinations.queue({ name: "Jobs_Queue" })), { register: false, log: quiet, messaging })).not.toThrow();
   });
 });
 
