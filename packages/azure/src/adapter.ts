@@ -157,10 +157,10 @@ export function toAzureFunction<T extends Trigger, R>(fn: SluiceFunction<T, R>, 
   const log = options.log ?? createLogger({ level: options.logLevel ?? "info" });
   if (options.messaging === undefined || options.messaging instanceof AzureMessaging) {
     // A destination name Azure cannot have fails here, when the function is wrapped, not on its first send.
-    const checker = options.messaging ?? new AzureMessaging();
     for (const destination of [fn.destination, fn.onFailure]) {
-      if (destination?.kind === "stream" || destination?.kind === "queue")
-        checker.check({ kind: destination.kind, name: destination.name });
+      if (destination?.kind === "stream" || destination?.kind === "queue") {
+        (options.messaging ?? new AzureMessaging()).check({ kind: destination.kind, name: destination.name });
+      }
     }
   }
   const runtime = createRuntime(fn as SluiceFunction, { provider: "azure", store, log, messaging: options.messaging ?? lazyMessaging() });
