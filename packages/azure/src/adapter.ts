@@ -7,6 +7,7 @@ import {
   type FunctionRuntime,
   type Logger,
   type LogLevel,
+  type MessageSender,
   type NeutralEventData,
   type ObjectStore,
   type Outcome,
@@ -25,6 +26,7 @@ import {
 import type { BlobServiceClient } from "@azure/storage-blob";
 import { detectSource } from "./detect.js";
 import { type AzureRegistrationOptions, type Registration, registrationFor } from "./registration.js";
+import { AzureMessaging } from "./messaging.js";
 import { BlobObjectStore } from "./storage.js";
 import { fromBlobTrigger } from "./triggers/blob-trigger.js";
 import { fromEventGrid, type ObjectTranslation } from "./triggers/event-grid.js";
@@ -53,6 +55,12 @@ export interface AzureOptions extends AzureRegistrationOptions {
   blobServiceClient?: BlobServiceClient;
   /** The app setting with the default store's connection string. Default `"AzureWebJobsStorage"`. */
   storageConnection?: string;
+  /**
+   * Where `stream` and `queue` destinations send. Default: an {@link AzureMessaging} built on the first
+   * send from the app settings (`AzureWebJobsStorage` or `SLUICE_QUEUE_CONNECTION` for Storage Queues,
+   * `EventHubsConnection` or `SLUICE_EVENT_HUBS_CONNECTION` for Event Hubs).
+   */
+  messaging?: MessageSender;
   log?: Logger;
   /** Used when `log` is not given. Default `"info"`. */
   logLevel?: LogLevel;
@@ -147,7 +155,15 @@ export function toAzureFunction<T extends Trigger, R>(fn: SluiceFunction<T, R>, 
   const store =
     options.store ?? new BlobObjectStore({ blobServiceClient: options.blobServiceClient, connection: options.storageConnection });
   const log = options.log ?? createLogger({ level: options.logLevel ?? "info" });
-  const runtime = createRuntime(fn as SluiceFunction, { provider: "azure", store, log });
+  if (options.messaging === undefined || options.messaging instanceof AzureMessaging) {
+    // A destination name Azure cannot have fails here, when the function is wrapped, not on its first send.
+    for (const destination of [fn.destination, fn.onFailure]) {
+      if (destination?.kind === "stream" || destination?.kind === "queue") {
+        (options.messaging ?? new AzureMessaging()).check({ kind: destination.kind, name: destination.name });
+      }
+    }
+  }
+  const runtime = createRuntime(fn as SluiceFunction, { provider: "azure", store, log, messaging: options.messaging ?? lazyMessaging() });
   const trigger = fn.trigger as Trigger;
   const timeoutMs = options.functionTimeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS;
 
@@ -200,6 +216,25 @@ export function toAzureFunction<T extends Trigger, R>(fn: SluiceFunction<T, R>, 
   }
   if (options.register !== false) registerWithApp(registration, handler, trigger, log);
   return handler as AzureHandler<T>;
+}
+
+/**
+ * The default messaging, built on the first send: a function without stream or queue destinations never
+ * builds it (and never loads `@azure/storage-queue` or `@azure/event-hubs`, which `AzureMessaging` imports
+ * only when it sends).
+ */
+function lazyMessaging(): MessageSender {
+  let messaging: AzureMessaging | undefined;
+  const get = () => {
+    messaging ??= new AzureMessaging();
+    return messaging;
+  };
+  return {
+    provider: "azure",
+    limits: (target) => get().limits(target),
+    size: (target, message) => get().size(target, message),
+    send: (target, messages) => get().send(target, messages),
+  };
 }
 
 function validId(value: unknown): string | undefined {

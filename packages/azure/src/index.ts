@@ -3,3 +3,6 @@ export type { AzureEventHandler, AzureHandler, AzureHttpHandler, AzureOptions, A
 export type { AzureRegistrationOptions, ObjectEventsVia, RetryPolicy } from "./registration.js";
 export { BlobObjectStore } from "./storage.js";
 export type { BlobObjectStoreOptions } from "./storage.js";
+export { AzureMessaging, AzureMessagingConfigurationError, AzureMessagingSdkMissingError } from "./messaging.js";
+export type { AzureMessagingOptions, AzureMessagingService } from "./messaging.js";
+export type { QueueEnvelopeMode, QueueMessageEncoding } from "./queue-envelope.js";

@@ -17,13 +17,14 @@ export interface RunningAzurite {
   stop(options?: { graceMs?: number }): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function findAzuriteBin(startDir: string): string {
+/** One of Azurite's binaries (`azurite-blob`, `azurite-queue`) in the nearest node_modules/.bin. */
+export function findAzuriteBin(startDir: string, name = "azurite-blob"): string {
   let dir = startDir;
   for (;;) {
-    const candidate = join(dir, "node_modules", ".bin", process.platform === "win32" ? "azurite-blob.cmd" : "azurite-blob");
+    const candidate = join(dir, "node_modules", ".bin", process.platform === "win32" ? `${name}.cmd` : name);
     if (existsSync(candidate)) return candidate;
     const parent = dirname(dir);
-    if (parent === dir) throw new Error(`azurite-blob not found in any node_modules/.bin above ${startDir}`);
+    if (parent === dir) throw new Error(`${name} not found in any node_modules/.bin above ${startDir}`);
     dir = parent;
   }
 }
@@ -35,7 +36,6 @@ function findAzuriteBin(startDir: string): string {
  */
 export async function startAzurite(options: { timeoutMs?: number } = {}): Promise<RunningAzurite> {
   const timeoutMs = options.timeoutMs ?? 20_000;
-  const bin = findAzuriteBin(dirname(fileURLToPath(import.meta.url)));
   const args = [
     "--blobHost",
     "127.0.0.1",
@@ -47,6 +47,30 @@ export async function startAzurite(options: { timeoutMs?: number } = {}): Promis
     "--skipApiVersionCheck",
     "--silent",
   ];
+  const running = await runAzuriteBinary("azurite-blob", args, timeoutMs);
+  const blobEndpoint = `${running.url}/${AZURITE_ACCOUNT_NAME}`;
+  return {
+    ...running,
+    blobEndpoint,
+    connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT_NAME};AccountKey=${AZURITE_ACCOUNT_KEY};BlobEndpoint=${blobEndpoint};`,
+  };
+}
+
+/** A running Azurite binary: where it listens, its output, and how to stop it. */
+export interface RunningAzuriteBinary {
+  url: string;
+  port: number;
+  pid: number | undefined;
+  output(): string;
+  stop(options?: { graceMs?: number }): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Runs one Azurite binary with `args` and waits for its "successfully listens on" line. The binary is
+ * run directly (not through npx) so that the process we stop is the server itself.
+ */
+export async function runAzuriteBinary(name: string, args: string[], timeoutMs: number): Promise<RunningAzuriteBinary> {
+  const bin = findAzuriteBin(dirname(fileURLToPath(import.meta.url)), name);
   const child: ChildProcess = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
   const output: string[] = [];
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
@@ -66,7 +90,7 @@ export async function startAzurite(options: { timeoutMs?: number } = {}): Promis
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`Azurite did not start within ${timeoutMs} ms. Output:\n${output.join("")}`));
+      reject(new Error(`${name} did not start within ${timeoutMs} ms. Output:\n${output.join("")}`));
     }, timeoutMs);
     child.stdout?.on("data", (chunk: Buffer) => {
       output.push(chunk.toString());
@@ -83,16 +107,13 @@ export async function startAzurite(options: { timeoutMs?: number } = {}): Promis
     });
     void exitPromise.then(({ code, signal }) => {
       clearTimeout(timer);
-      reject(new Error(`Azurite exited early (code ${code}, signal ${signal}). Output:\n${output.join("")}`));
+      reject(new Error(`${name} exited early (code ${code}, signal ${signal}). Output:\n${output.join("")}`));
     });
   });
 
-  const blobEndpoint = `${url}/${AZURITE_ACCOUNT_NAME}`;
   return {
     url,
     port: Number(new URL(url).port),
-    blobEndpoint,
-    connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT_NAME};AccountKey=${AZURITE_ACCOUNT_KEY};BlobEndpoint=${blobEndpoint};`,
     pid: child.pid,
     output: () => output.join(""),
     async stop({ graceMs = 5_000 } = {}) {
