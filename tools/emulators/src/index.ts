@@ -2,3 +2,10 @@ export { BUCKETS, s3rverClient, startS3rver } from "./s3rver.js";
 export { type GcsEmulator, startGcsEmulator } from "./gcs-emulator.js";
 export { AZURITE_ACCOUNT_KEY, AZURITE_ACCOUNT_NAME, type RunningAzurite, startAzurite } from "./azurite.js";
 export { blobCreatedEvent, finalizedCloudEventRequest } from "./events.js";
+export {
+  ALLOW_MISSING_PUBSUB_EMULATOR,
+  findPubsubEmulator,
+  type PubsubEmulator,
+  pubsubEmulatorSkipReason,
+  startPubsubEmulator,
+} from "./pubsub-emulator.js";
