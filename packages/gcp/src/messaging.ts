@@ -282,7 +282,8 @@ export class PubsubMessaging implements MessageSender {
     this.#project ??= (async () => {
       const fromOptions = this.#options.projectId ?? (this.#options.clientConfig?.projectId as string | undefined);
       if (fromOptions) return fromOptions;
-      for (const variable of PROJECT_VARIABLES) if (process.env[variable]) return process.env[variable];
+      const fromEnvironment = projectFromEnvironment();
+      if (fromEnvironment) return fromEnvironment;
       // The client library looks further (gcloud's configuration, the metadata server on Google Cloud).
       const client = await this.#clientOnce();
       try {
@@ -295,10 +296,10 @@ export class PubsubMessaging implements MessageSender {
   }
 
   #clientOnce(): Promise<PubsubClientLike> {
-    this.#client ??= loadPubsub().then(
-      ({ PubSub }) =>
-        new PubSub({ ...this.#options.clientConfig, ...(this.#options.projectId ? { projectId: this.#options.projectId } : {}) }),
-    );
+    this.#client ??= loadPubsub().then(({ PubSub }) => {
+      const projectId = this.#options.projectId ?? projectFromEnvironment();
+      return new PubSub({ ...this.#options.clientConfig, ...(projectId ? { projectId } : {}) });
+    });
     // A failed load is not cached: installing the library does not need a new instance.
     this.#client.catch(() => {
       this.#client = undefined;
@@ -320,6 +321,11 @@ export class PubsubMessaging implements MessageSender {
     }
     return topic;
   }
+}
+
+function projectFromEnvironment(): string | undefined {
+  for (const variable of PROJECT_VARIABLES) if (process.env[variable]) return process.env[variable];
+  return undefined;
 }
 
 /**
