@@ -9,3 +9,4 @@ export {
   pubsubEmulatorSkipReason,
   startPubsubEmulator,
 } from "./pubsub-emulator.js";
+export { type PublishedMessage, type StorageNotificationEventType, storageNotification } from "./storage-notifications.js";
