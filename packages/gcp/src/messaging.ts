@@ -39,7 +39,12 @@ export class GcpMessagingError extends ConfigurationError {
   readonly service = "pubsub" as const;
   readonly field: string;
   readonly reason: string;
-  constructor(code: "MISSING_SDK" | "BAD_TOPIC" | "NO_PROJECT", field: string, reason: string, options?: { cause?: unknown }) {
+  constructor(
+    code: "MISSING_SDK" | "BAD_TOPIC" | "NO_PROJECT" | "NO_CREDENTIALS",
+    field: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
     super(`gcp Pub/Sub: ${field}: ${reason}`, options);
     Object.defineProperty(this, "code", { value: code, enumerable: true });
     this.name = "GcpMessagingError";
@@ -58,7 +63,9 @@ export interface PubsubTopicLike {
 /** The part of `@google-cloud/pubsub`'s `PubSub` client this sender uses. */
 export interface PubsubClientLike {
   topic(name: string, options?: Record<string, unknown>): PubsubTopicLike;
-  auth?: { getProjectId(): Promise<string> };
+  auth?: { getProjectId(): Promise<string>; getClient?(): Promise<unknown> };
+  /** Set by the client library when it talks to an emulator (no credentials needed). */
+  isEmulator?: boolean;
   close?(): Promise<void>;
 }
 
@@ -296,9 +303,25 @@ export class PubsubMessaging implements MessageSender {
   }
 
   #clientOnce(): Promise<PubsubClientLike> {
-    this.#client ??= loadPubsub().then(({ PubSub }) => {
+    this.#client ??= loadPubsub().then(async ({ PubSub }) => {
       const projectId = this.#options.projectId ?? projectFromEnvironment();
-      return new PubSub({ ...this.#options.clientConfig, ...(projectId ? { projectId } : {}) });
+      const client = new PubSub({ ...this.#options.clientConfig, ...(projectId ? { projectId } : {}) });
+      // Credentials are checked here, before any publish: the generated client rethrows a credentials
+      // failure from inside publish() as an unhandled rejection (which would stop a Node process), besides
+      // rejecting the publish itself. The emulator needs none.
+      if (!client.isEmulator && client.auth?.getClient) {
+        try {
+          await client.auth.getClient();
+        } catch (cause) {
+          throw new GcpMessagingError(
+            "NO_CREDENTIALS",
+            "credentials",
+            `no Google credentials to publish with (${cause instanceof Error ? cause.message : String(cause)}); on Google Cloud the function's service account provides them, elsewhere set GOOGLE_APPLICATION_CREDENTIALS or run \`gcloud auth application-default login\`, or set PUBSUB_EMULATOR_HOST for the emulator`,
+            { cause },
+          );
+        }
+      }
+      return client;
     });
     // A failed load is not cached: installing the library does not need a new instance.
     this.#client.catch(() => {

@@ -155,3 +155,27 @@ describe("PubsubMessaging without a server", () => {
     );
   });
 });
+
+describe("PubsubMessaging with the real client library and no credentials", () => {
+  it("fails the send with a typed error before any publish, leaving no unhandled rejection behind", async () => {
+    const saved = { credentials: process.env.GOOGLE_APPLICATION_CREDENTIALS, host: process.env.PUBSUB_EMULATOR_HOST };
+    process.env.GOOGLE_APPLICATION_CREDENTIALS = "/nonexistent/sluice-test-credentials.json";
+    delete process.env.PUBSUB_EMULATOR_HOST;
+    try {
+      const error = await new PubsubMessaging({ projectId: "p" })
+        .send({ kind: "queue", name: "readings" }, [{ body: new Uint8Array([1]), attributes: {} }])
+        .catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(GcpMessagingError);
+      expect(error).toMatchObject({ code: "NO_CREDENTIALS", provider: "gcp", service: "pubsub", field: "credentials" });
+      expect(String((error as Error).message)).toMatch(/GOOGLE_APPLICATION_CREDENTIALS/);
+    } finally {
+      for (const [name, value] of [
+        ["GOOGLE_APPLICATION_CREDENTIALS", saved.credentials],
+        ["PUBSUB_EMULATOR_HOST", saved.host],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+});
