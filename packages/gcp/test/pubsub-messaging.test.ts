@@ -1,7 +1,10 @@
-import { MessageDeliveryError, sendAll } from "@sluice/core";
+import type { AddressInfo } from "node:net";
+import { getTestServer } from "@google-cloud/functions-framework/testing";
+import { MessageDeliveryError, defineFunction, destinations, sendAll, triggers } from "@sluice/core";
 import { describeMessageSender } from "@sluice/core/testing";
 import { afterAll, describe, expect, it } from "vitest";
-import { GcpMessagingError, PubsubMessaging } from "../src/index.js";
+import { findPubsubEmulator, pubsubEmulatorSkipReason, startPubsubEmulator } from "../../../tools/emulators/src/index.js";
+import { GcpMessagingError, PubsubMessaging, toCloudFunction } from "../src/index.js";
 import {
   asReceived,
   createSubscription,
@@ -84,6 +87,33 @@ describe.skipIf(skip !== undefined)(`Pub/Sub on the Pub/Sub emulator${skip ? ` (
     const error = await sendAll(sender, target, messages, { sleep: async () => {} }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(MessageDeliveryError);
     expect((error as MessageDeliveryError).failures.map((failure) => failure.index)).toEqual([0, 1, 2]);
+  });
+
+  it("toCloudFunction sends through the messaging option it is given", async () => {
+    const { sender, target, receive } = await subject("queue");
+    const fn = defineFunction({
+      name: `option-${target.name}`,
+      trigger: triggers.invoke(),
+      destination: destinations.queue({ name: target.name, attributes: () => ({ via: "option" }) }),
+      handler: () => ({ ok: true }),
+    });
+    toCloudFunction(fn, { messaging: sender, logLevel: "error" });
+    const server = getTestServer(fn.name);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+    try {
+      const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, {
+        method: "POST",
+        body: "{}",
+        headers: { "content-type": "application/json" },
+      });
+      expect(response.status).toBe(200);
+    } finally {
+      server.closeAllConnections?.();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    const [message] = await receive(1);
+    expect(new TextDecoder().decode(message?.body)).toBe('{"ok":true}');
+    expect(message?.attributes).toEqual({ via: "option", "sluice-hops": "1" });
   });
 
   it("resumes an ordering key after a failed publish, so the same sender can send that key again", async () => {
@@ -176,6 +206,29 @@ describe("PubsubMessaging with the real client library and no credentials", () =
         if (value === undefined) delete process.env[name];
         else process.env[name] = value;
       }
+    }
+  });
+});
+
+describe("the Pub/Sub emulator helper on a machine without the emulator", () => {
+  const nowhere = ["/nonexistent/google-cloud-sdk"];
+
+  it("fails saying what to install, and skips only when SLUICE_ALLOW_MISSING_PUBSUB_EMULATOR=1", async () => {
+    const saved = process.env.SLUICE_ALLOW_MISSING_PUBSUB_EMULATOR;
+    try {
+      delete process.env.SLUICE_ALLOW_MISSING_PUBSUB_EMULATOR;
+      expect(findPubsubEmulator(nowhere)).toBeUndefined();
+      expect(pubsubEmulatorSkipReason(nowhere)).toBeUndefined();
+      await expect(startPubsubEmulator({ sdkRoots: nowhere })).rejects.toThrow(
+        /the Pub\/Sub emulator was not found .*install the Google Cloud CLI with its Pub\/Sub emulator.*SLUICE_ALLOW_MISSING_PUBSUB_EMULATOR=1/,
+      );
+      process.env.SLUICE_ALLOW_MISSING_PUBSUB_EMULATOR = "1";
+      expect(pubsubEmulatorSkipReason(nowhere)).toMatch(
+        /not installed \(SLUICE_ALLOW_MISSING_PUBSUB_EMULATOR=1\): install the Google Cloud CLI/,
+      );
+    } finally {
+      if (saved === undefined) delete process.env.SLUICE_ALLOW_MISSING_PUBSUB_EMULATOR;
+      else process.env.SLUICE_ALLOW_MISSING_PUBSUB_EMULATOR = saved;
     }
   });
 });

@@ -25,7 +25,16 @@ export interface PubsubEmulator {
 }
 
 /** Where the emulator's launcher is, or `undefined` when this machine has none. */
-export function findPubsubEmulator(): string | undefined {
+export function findPubsubEmulator(sdkRoots: readonly string[] = defaultSdkRoots()): string | undefined {
+  for (const root of sdkRoots) {
+    const launcher = join(root, "platform", "pubsub-emulator", "bin", "cloud-pubsub-emulator");
+    if (existsSync(launcher)) return launcher;
+  }
+  return undefined;
+}
+
+/** The Google Cloud CLI's root as `gcloud info` prints it, then the Debian package's location. */
+function defaultSdkRoots(): string[] {
   const roots: string[] = [];
   try {
     const root = execFileSync("gcloud", ["info", "--format=value(installation.sdk_root)"], {
@@ -38,19 +47,15 @@ export function findPubsubEmulator(): string | undefined {
     // No gcloud on the PATH: try the Debian package's location.
   }
   roots.push("/usr/lib/google-cloud-sdk");
-  for (const root of roots) {
-    const launcher = join(root, "platform", "pubsub-emulator", "bin", "cloud-pubsub-emulator");
-    if (existsSync(launcher)) return launcher;
-  }
-  return undefined;
+  return roots;
 }
 
 /**
  * Why Pub/Sub tests cannot run here, when they may be skipped for it (`SLUICE_ALLOW_MISSING_PUBSUB_EMULATOR=1`
  * and no emulator); `undefined` when they must run, which {@link startPubsubEmulator} then enforces.
  */
-export function pubsubEmulatorSkipReason(): string | undefined {
-  if (process.env[ALLOW_MISSING_PUBSUB_EMULATOR] !== "1" || findPubsubEmulator() !== undefined) return undefined;
+export function pubsubEmulatorSkipReason(sdkRoots?: readonly string[]): string | undefined {
+  if (process.env[ALLOW_MISSING_PUBSUB_EMULATOR] !== "1" || findPubsubEmulator(sdkRoots) !== undefined) return undefined;
   return `the Pub/Sub emulator is not installed (${ALLOW_MISSING_PUBSUB_EMULATOR}=1): ${INSTALL_HINT}`;
 }
 
@@ -79,12 +84,17 @@ async function freePort(host: string): Promise<number> {
  * ```
  */
 export async function startPubsubEmulator(
-  options: { projectId?: string; host?: string; timeoutMs?: number } = {},
+  options: {
+    projectId?: string;
+    host?: string;
+    timeoutMs?: number /** Where to look instead of gcloud's root. */;
+    sdkRoots?: readonly string[];
+  } = {},
 ): Promise<PubsubEmulator> {
   const host = options.host ?? "127.0.0.1";
   const projectId = options.projectId ?? "demo-sluice";
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const launcher = findPubsubEmulator();
+  const launcher = findPubsubEmulator(options.sdkRoots);
   if (!launcher) throw new Error(`the Pub/Sub emulator was not found (gcloud info, /usr/lib/google-cloud-sdk): ${INSTALL_HINT}`);
   const port = await freePort(host);
   const child: ChildProcess = spawn(launcher, [`--host=${host}`, `--port=${port}`], {
