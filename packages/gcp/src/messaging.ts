@@ -11,6 +11,11 @@ import {
  * Pub/Sub's limits, from https://cloud.google.com/pubsub/quotas#resource_limits: a publish request holds
  * at most 1,000 messages and 10 MB; a message at most 10 MB (data and attributes), 100 attributes, an
  * attribute key of 256 bytes and a value of 1,024 bytes, an ordering key of 1,024 bytes.
+ *
+ * @example
+ * ```ts
+ * new PubsubMessaging({ limits: { maxMessageBytes: PUBSUB_LIMITS.maxMessageBytes / 10 } }); // claim-check sooner
+ * ```
  */
 export const PUBSUB_LIMITS = {
   maxMessageBytes: 10_000_000,
@@ -22,7 +27,14 @@ export const PUBSUB_LIMITS = {
   maxOrderingKeyBytes: 1_024,
 } as const;
 
-/** The project variables read, in this order, when a topic is named by its id alone. */
+/**
+ * The project variables read, in this order, when a topic is named by its id alone.
+ *
+ * @example
+ * ```ts
+ * const project = PROJECT_VARIABLES.map((name) => process.env[name]).find(Boolean);
+ * ```
+ */
 export const PROJECT_VARIABLES = ["GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT", "GCP_PROJECT"] as const;
 
 /**
@@ -46,21 +58,35 @@ export class GcpMessagingError extends ConfigurationError {
     options?: { cause?: unknown },
   ) {
     super(`gcp Pub/Sub: ${field}: ${reason}`, options);
-    Object.defineProperty(this, "code", { value: code, enumerable: true });
+    (this as { code: string }).code = code;
     this.name = "GcpMessagingError";
     this.field = field;
     this.reason = reason;
   }
 }
 
-/** The part of `@google-cloud/pubsub`'s `Topic` this sender uses. */
+/**
+ * The part of `@google-cloud/pubsub`'s `Topic` this sender uses.
+ *
+ * @example
+ * ```ts
+ * const topic: PubsubTopicLike = new PubSub().topic("readings", { messageOrdering: true });
+ * ```
+ */
 export interface PubsubTopicLike {
   publishMessage(message: { data: Buffer; attributes?: Record<string, string>; orderingKey?: string }): Promise<string>;
   resumePublishing(orderingKey: string): void;
   flush(): Promise<void>;
 }
 
-/** The part of `@google-cloud/pubsub`'s `PubSub` client this sender uses. */
+/**
+ * The part of `@google-cloud/pubsub`'s `PubSub` client this sender uses.
+ *
+ * @example
+ * ```ts
+ * new PubsubMessaging({ pubsub: new PubSub({ projectId: "my-project" }) });
+ * ```
+ */
 export interface PubsubClientLike {
   topic(name: string, options?: Record<string, unknown>): PubsubTopicLike;
   auth?: { getProjectId(): Promise<string>; getClient?(): Promise<unknown> };
@@ -153,7 +179,15 @@ export function topicPath(name: string, projectId: string | undefined): string {
   return `projects/${projectId}/topics/${name}`;
 }
 
-/** Why Pub/Sub would refuse this message, or `undefined` when it takes it. */
+/**
+ * Why Pub/Sub would refuse this message, or `undefined` when it takes it (checked before publishing, so
+ * that one bad message is refused alone instead of failing its whole publish request).
+ *
+ * @example
+ * ```ts
+ * pubsubRefusal({ body: new Uint8Array(0), attributes: {} }); // "a message needs data or at least one attribute"
+ * ```
+ */
 export function pubsubRefusal(message: OutgoingMessage): string | undefined {
   const names = Object.keys(message.attributes);
   if (message.body.byteLength === 0 && names.length === 0) return "a message needs data or at least one attribute";
