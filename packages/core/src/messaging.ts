@@ -153,7 +153,8 @@ export interface SendAllOptions {
 
 /**
  * Sends every message, in batches within the limits, and sends again exactly the messages the service
- * refused (never the accepted ones), with exponential back-off. Throws {@link MessageDeliveryError}
+ * refused (never the accepted ones), with exponential back-off. Once a message with a key is refused,
+ * the later messages with that key wait for the next attempt instead of overtaking it. Throws {@link MessageDeliveryError}
  * naming those still refused after the last attempt: nothing is dropped silently.
  *
  * @example
@@ -179,7 +180,22 @@ export async function sendAll(
     const refused: number[] = [];
     const reasons = new Map<number, string>();
     let permanent = false;
-    for (const batch of planBatches(subset, limits, size)) {
+    // Keys with a refused message in this attempt: their later messages wait for the next attempt, so
+    // that a key's messages still arrive in order when a later batch would have gone through.
+    const heldKeys = new Set<string>();
+    for (const plannedBatch of planBatches(subset, limits, size)) {
+      const batch: number[] = [];
+      for (const position of plannedBatch) {
+        const key = (subset[position] as OutgoingMessage).key;
+        if (key === undefined || !heldKeys.has(key)) {
+          batch.push(position);
+          continue;
+        }
+        const original = pending[position] as number;
+        refused.push(original);
+        reasons.set(original, `held back: an earlier message with key ${JSON.stringify(key)} was refused`);
+      }
+      if (batch.length === 0) continue;
       const batchMessages = batch.map((position) => subset[position] as OutgoingMessage);
       let failed: MessageSendFailure[];
       try {
@@ -193,6 +209,8 @@ export async function sendAll(
         refused.push(original);
         reasons.set(original, failure.reason);
         if (!failure.retryable) permanent = true;
+        const key = batchMessages[failure.index]?.key;
+        if (key !== undefined) heldKeys.add(key);
       }
     }
     lastReasons = reasons;

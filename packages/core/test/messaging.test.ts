@@ -146,6 +146,68 @@ describe("sendAll", () => {
     expect(calls).toHaveLength(1);
   });
 
+  it("holds back the later messages of a key once one of them is refused, so that a later batch cannot overtake it", async () => {
+    const keyed = (value: string, key: string): OutgoingMessage => ({ ...text(value), key });
+    const { sender, calls, accepted } = scriptedSender({ ...roomy, maxBatchMessages: 2 }, (body, attempt) =>
+      body === "a1" && attempt === 1 ? true : undefined,
+    );
+    await sendAll(sender, target, [keyed("a1", "a"), keyed("b1", "b"), keyed("a2", "a"), keyed("b2", "b")], noSleep);
+    expect(calls).toEqual([["a1", "b1"], ["b2"], ["a1", "a2"]]);
+    expect(accepted).toEqual(["b1", "b2", "a1", "a2"]);
+  });
+
+  it("names a held-back message and why when its key never clears", async () => {
+    const keyed = (value: string): OutgoingMessage => ({ ...text(value), key: "k" });
+    const { sender } = scriptedSender({ ...roomy, maxBatchMessages: 1 }, (body) => (body === "x" ? true : undefined));
+    const error = await sendAll(sender, target, [keyed("x"), keyed("y")], { ...noSleep, attempts: 2 }).catch((caught) => caught);
+    expect(error.failures).toEqual([
+      { index: 0, reason: "refused x" },
+      { index: 1, reason: 'held back: an earlier message with key "k" was refused' },
+    ]);
+  });
+
+  it("keeps each key's messages in order for any refusal pattern, across batches (property)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 })), { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 1, max: 7 }),
+        async (messages, maxBatchMessages) => {
+          const keyOf = (body: string) => `k${messages[Number(body.slice(1))]?.[0]}`;
+          // A service that orders by key refuses the rest of a key in the same request after refusing one.
+          const accepted: string[] = [];
+          const attempts = new Map<string, number>();
+          const sender: MessageSender = {
+            provider: "local",
+            limits: () => ({ ...roomy, maxBatchMessages }),
+            async send(_target, batch) {
+              const refusedKeys = new Set<string>();
+              const failed: MessageSendFailure[] = [];
+              batch.forEach((message, index) => {
+                const body = decode(message);
+                const attempt = (attempts.get(body) ?? 0) + 1;
+                attempts.set(body, attempt);
+                if (refusedKeys.has(message.key as string) || attempt <= (messages[Number(body.slice(1))]?.[1] as number)) {
+                  refusedKeys.add(message.key as string);
+                  failed.push({ index, reason: "refused", retryable: true });
+                } else accepted.push(body);
+              });
+              return { failed };
+            },
+          };
+          const outgoing = messages.map((_message, index) => ({ ...text(`m${index}`), key: keyOf(`m${index}`) }));
+          await sendAll(sender, target, outgoing, { ...noSleep, attempts: 12 }).catch(() => undefined);
+          for (const key of ["k0", "k1", "k2"]) {
+            const order = accepted.filter((body) => keyOf(body) === key).map((body) => Number(body.slice(1)));
+            expect(order).toEqual([...order].sort((a, b) => a - b));
+            // In order and without gaps: a key's accepted messages are a prefix of its messages.
+            const all = outgoing.map((_message, index) => index).filter((index) => keyOf(`m${index}`) === key);
+            expect(order).toEqual(all.slice(0, order.length));
+          }
+        },
+      ),
+    );
+  });
+
   it("delivers every message exactly once for any refusal pattern that clears within the attempts (property)", async () => {
     await fc.assert(
       fc.asyncProperty(

@@ -13,6 +13,7 @@ import {
   type InvokeEvent,
   type Logger,
   type LogLevel,
+  type MessageSender,
   type NeutralEventData,
   type ObjectStore,
   type Outcome,
@@ -20,6 +21,7 @@ import {
   type Trigger,
 } from "@sluice/core";
 import { type GcpDelivery, type GcpSource, detectSource } from "./detect.js";
+import { PubsubMessaging } from "./messaging.js";
 import { GcsObjectStore } from "./storage.js";
 import { type IgnoredEvent, type TranslationEnv, isRecord, translationError } from "./triggers/fields.js";
 import { type GcpHttpRequest, fromHttpRequest, headerValue } from "./triggers/http.js";
@@ -71,6 +73,13 @@ export interface CloudFunctionOptions {
   timeoutSeconds?: number;
   /** Register with the Functions Framework under `fn.name`. Default true. */
   register?: boolean;
+  /**
+   * Where `stream` and `queue` destinations send. Default: a {@link PubsubMessaging} made on the first
+   * send, publishing to Pub/Sub topics in the project of `$GOOGLE_CLOUD_PROJECT`, `$GCLOUD_PROJECT` or
+   * `$GCP_PROJECT` (else the one the client library finds, e.g. from the metadata server), through
+   * `$PUBSUB_EMULATOR_HOST` when set. Needs `@google-cloud/pubsub` installed.
+   */
+  messaging?: MessageSender;
   /** The clock, for tests. */
   now?: () => number;
 }
@@ -283,7 +292,8 @@ export function toCloudFunction<T extends Trigger, R>(fn: SluiceFunction<T, R>, 
   const now = options.now ?? Date.now;
   const log = options.log ?? withSeverity(createLogger({ level: options.logLevel ?? "info" }));
   const store = options.store ?? new GcsObjectStore(options.storage ? { storage: options.storage } : {});
-  const runtime = createRuntime(fn as SluiceFunction, { provider: "gcp", store, log, now });
+  const messaging = options.messaging ?? lazyPubsubMessaging();
+  const runtime = createRuntime(fn as SluiceFunction, { provider: "gcp", store, log, now, messaging });
   const fromEnv = Number(process.env.FUNCTION_TIMEOUT_SEC);
   const timeoutSeconds = options.timeoutSeconds ?? (Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : 60);
   const env: TranslationEnv = {
@@ -362,6 +372,24 @@ export function toCloudFunction<T extends Trigger, R>(fn: SluiceFunction<T, R>, 
     }
   }
   return handler;
+}
+
+/**
+ * The default sender, made when a destination first sends: a function that sends nothing never makes
+ * it, and the Pub/Sub client library is loaded only by that first send.
+ */
+function lazyPubsubMessaging(): MessageSender {
+  let sender: PubsubMessaging | undefined;
+  const get = () => {
+    sender ??= new PubsubMessaging();
+    return sender;
+  };
+  return {
+    provider: "gcp",
+    limits: (target) => get().limits(target),
+    size: (target, message) => get().size(target, message),
+    send: (target, messages) => get().send(target, messages),
+  };
 }
 
 const SEVERITY = { debug: "DEBUG", info: "INFO", warn: "WARNING", error: "ERROR" } as const;

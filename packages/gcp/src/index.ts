@@ -7,3 +7,5 @@ export type { StorageNotificationAttributes } from "./triggers/storage-pubsub.js
 export type { MessagePublishedCloudEvent, PubsubMessage } from "./triggers/pubsub.js";
 export type { PubsubPushBody } from "./triggers/pubsub-push.js";
 export type { GcpHttpRequest } from "./triggers/http.js";
+export { GcpMessagingError, PROJECT_VARIABLES, PUBSUB_LIMITS, PubsubMessaging, pubsubRefusal, topicPath } from "./messaging.js";
+export type { PubsubClientLike, PubsubMessagingOptions, PubsubTopicLike } from "./messaging.js";

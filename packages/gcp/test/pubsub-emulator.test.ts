@@ -1,57 +1,23 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import { getTestServer } from "@google-cloud/functions-framework/testing";
 import { type Message, defineFunction, triggers } from "@sluice/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toCloudFunction } from "../src/index.js";
 import { capturingLogger } from "./framework.js";
+import { pubsubEmulator, pubsubSkipReason } from "./pubsub-helpers.js";
 
-/** The Pub/Sub emulator ships with the Google Cloud CLI (and needs Java); a machine without them skips this file. */
-function emulatorBinary(): string | undefined {
-  try {
-    const root = execFileSync("gcloud", ["info", "--format=value(installation.sdk_root)"], { encoding: "utf8", timeout: 20_000 }).trim();
-    const binary = join(root, "platform", "pubsub-emulator", "bin", "cloud-pubsub-emulator");
-    return existsSync(binary) ? binary : undefined;
-  } catch {
-    return undefined;
-  }
-}
+// The emulator is the Google Cloud CLI's, started once by the global setup; without it this file fails
+// (saying what to install) unless SLUICE_ALLOW_MISSING_PUBSUB_EMULATOR=1 lets it skip.
+const skip = pubsubSkipReason();
 
-const binary = emulatorBinary();
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-describe.skipIf(binary === undefined)("a real push from the Pub/Sub emulator to a function registered as http", () => {
-  let emulator: ChildProcess;
+describe.skipIf(skip !== undefined)("a real push from the Pub/Sub emulator to a function registered as http", () => {
   let api = "";
   const functionServer = { close: async () => {}, url: "" };
   const received: Array<{ id: string; text: string; attributes: Record<string, string>; time: string; attempt?: number }> = [];
 
   beforeAll(async () => {
-    const port = await freePort();
-    // The script execs java, so this pid is the emulator's own.
-    emulator = spawn(binary as string, ["--host=127.0.0.1", `--port=${port}`], { stdio: "ignore" });
-    api = `http://127.0.0.1:${port}/v1/projects/demo-sluice`;
-    for (let attempt = 0; ; attempt++) {
-      if (
-        await fetch(`http://127.0.0.1:${port}/`).then(
-          () => true,
-          () => false,
-        )
-      )
-        break;
-      if (attempt > 120) throw new Error("the Pub/Sub emulator did not start");
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    const emulator = pubsubEmulator();
+    api = `${emulator.url}/v1/projects/${emulator.projectId}`;
 
     const fn = defineFunction({
       name: "pubsub-emulator-push",
@@ -81,7 +47,6 @@ describe.skipIf(binary === undefined)("a real push from the Pub/Sub emulator to 
 
   afterAll(async () => {
     await functionServer.close();
-    emulator?.kill();
   });
 
   it("delivers each published message with the emulator's id, attributes, body and publish time, and acknowledges it", async () => {

@@ -209,6 +209,23 @@ describe("Pub/Sub messages", () => {
     );
   });
 
+  it("the emulator's push on an ordered subscription: no orderingKey (its pull answers have one), the claim-check marker kept for the runtime", () => {
+    const pointer = fixture<{ message: { data: string } }>("pubsub-push", "emulator-push-ordered-claim-check").message.data;
+    expect(
+      translateDelivery(messages, pushed("pubsub-push", "emulator-push-ordered-claim-check"), fixedEnv("sensor-batches")),
+    ).toStrictEqual({
+      ...batch(message("7", "2026-11-23T17:26:33.512Z", { origin: "produce", "sluice-hops": "1", "sluice-claim-check": "1" })),
+      messages: [
+        {
+          id: "7",
+          time: "2026-11-23T17:26:33.512Z",
+          attributes: { origin: "produce", "sluice-hops": "1", "sluice-claim-check": "1" },
+          body: new Uint8Array(Buffer.from(pointer, "base64")),
+        },
+      ],
+    });
+  });
+
   it("a push body converted by the framework loses the attempt and the ordering key, and the topic on '/'", () => {
     expect(
       translateDelivery(messages, cloudEvent("framework-observed", "raw-push-delivery-attempt"), fixedEnv("sensor-batches")),

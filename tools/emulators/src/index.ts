@@ -9,3 +9,11 @@ export {
   type ReceivedEvent,
   startEventHubsProtocolServer,
 } from "./event-hubs-amqp.js";
+export {
+  ALLOW_MISSING_PUBSUB_EMULATOR,
+  findPubsubEmulator,
+  type PubsubEmulator,
+  pubsubEmulatorSkipReason,
+  startPubsubEmulator,
+} from "./pubsub-emulator.js";
+export { type PublishedMessage, type StorageNotificationEventType, storageNotification } from "./storage-notifications.js";
