@@ -107,3 +107,75 @@ export async function firehoseServer() {
   const client = new FirehoseClient({ endpoint: server.endpoint, region, credentials });
   return { server, client };
 }
+
+/**
+ * The event Lambda's SQS poller would deliver for messages ReceiveMessage returned: its quirks kept
+ * (lower-camel `messageAttributes` with empty list fields, `md5OfMessageAttributes` null when there are
+ * none, system attributes as strings, including FIFO's `MessageGroupId` and `SequenceNumber`).
+ */
+export function lambdaSqsEvent(messages: Message[], queueArn: string) {
+  return {
+    Records: messages.map((message) => ({
+      messageId: message.MessageId,
+      receiptHandle: message.ReceiptHandle,
+      body: message.Body,
+      attributes: message.Attributes ?? {},
+      messageAttributes: Object.fromEntries(
+        Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
+          name,
+          { stringValue: value.StringValue, stringListValues: [], binaryListValues: [], dataType: value.DataType },
+        ]),
+      ),
+      md5OfMessageAttributes: message.MD5OfMessageAttributes ?? null,
+      md5OfBody: message.MD5OfBody,
+      eventSource: "aws:sqs",
+      eventSourceARN: queueArn,
+      awsRegion: queueArn.split(":")[3],
+    })),
+  };
+}
+
+/**
+ * The event Lambda's Kinesis poller would deliver for records GetRecords returned: data base64,
+ * `approximateArrivalTimestamp` in epoch seconds with a fraction, `eventID` as `<shard>:<sequence>`.
+ */
+export function lambdaKinesisEvent(
+  records: Array<{ shardId: string; record: import("@aws-sdk/client-kinesis")._Record }>,
+  streamArn: string,
+) {
+  return {
+    Records: records.map(({ shardId, record }) => ({
+      kinesis: {
+        kinesisSchemaVersion: "1.0",
+        partitionKey: record.PartitionKey,
+        sequenceNumber: record.SequenceNumber,
+        data: Buffer.from(record.Data as Uint8Array).toString("base64"),
+        approximateArrivalTimestamp: (record.ApproximateArrivalTimestamp as Date).getTime() / 1000,
+      },
+      eventSource: "aws:kinesis",
+      eventVersion: "1.0",
+      eventID: `${shardId}:${record.SequenceNumber}`,
+      eventName: "aws:kinesis:record",
+      invokeIdentityArn: "arn:aws:iam::123456789012:role/sluice-consumer",
+      awsRegion: streamArn.split(":")[3],
+      eventSourceARN: streamArn,
+    })),
+  };
+}
+
+/** The transformation invocation Firehose would send a Lambda for records it accepted (direct PUT: no Kinesis metadata). */
+export function firehoseTransformationEvent(
+  records: Array<{ recordId: string; data: Uint8Array; approximateArrivalTimestamp: number }>,
+  streamArn: string,
+) {
+  return {
+    invocationId: crypto.randomUUID(),
+    deliveryStreamArn: streamArn,
+    region: streamArn.split(":")[3],
+    records: records.map((record) => ({
+      recordId: record.recordId,
+      approximateArrivalTimestamp: record.approximateArrivalTimestamp,
+      data: Buffer.from(record.data).toString("base64"),
+    })),
+  };
+}

@@ -4,7 +4,7 @@ import { describeMessageSender } from "@sluice/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AwsMessaging, AwsMessagingError, SQS_BODY_ENCODING_ATTRIBUTE, fromSqsMessages } from "../src/index.js";
 import { loadSdk } from "../src/messaging/errors.js";
-import { firehoseServer, kinesisServer, sqsServer, unique } from "./messaging-servers.js";
+import { firehoseServer, kinesisServer, lambdaSqsEvent, sqsServer, unique } from "./messaging-servers.js";
 
 const text = new TextEncoder();
 const utf8 = new TextDecoder();
@@ -20,28 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([sqs?.stop(), kinesis?.stop(), firehose?.server.stop()]);
 });
-
-/** Lambda's SQS record, as far as the translator needs it, from what ReceiveMessage returned. */
-function lambdaSqsEvent(messages: Awaited<ReturnType<typeof sqs.receive>>, arn: string) {
-  return {
-    Records: messages.map((message) => ({
-      messageId: message.MessageId,
-      receiptHandle: message.ReceiptHandle,
-      body: message.Body,
-      attributes: message.Attributes,
-      messageAttributes: Object.fromEntries(
-        Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
-          name,
-          { stringValue: value.StringValue, stringListValues: [], binaryListValues: [], dataType: value.DataType },
-        ]),
-      ),
-      md5OfBody: message.MD5OfBody,
-      eventSource: "aws:sqs",
-      eventSourceARN: arn,
-      awsRegion: "us-east-1",
-    })),
-  };
-}
 
 describe("AwsMessaging on SQS (fauxqs, a real SQS emulator)", () => {
   const messaging = () => new AwsMessaging({ clients: { sqs: sqs.client } });
