@@ -103,6 +103,34 @@ describe("AwsMessaging on SQS (fauxqs, a real SQS emulator)", () => {
     expect((error as MessageDeliveryError).failures.map((failure) => failure.index)).toEqual([1, 3]);
   });
 
+  it("sends again exactly the entries SQS refused as its own fault (SenderFault false), through the real SDK", async () => {
+    const name = unique("transient");
+    const queue = await sqs.createQueue(name);
+    const attempts = new Map<string, number>();
+    // Bodies 4, 9 and 17 are refused on their first two attempts: the second attempt's batch holds only
+    // them, so SQS refuses a whole batch entry by entry too.
+    sqs.refuse((entry) => {
+      const seen = (attempts.get(entry.MessageBody) ?? 0) + 1;
+      attempts.set(entry.MessageBody, seen);
+      if (["4", "9", "17"].includes(entry.MessageBody) && seen <= 2)
+        return entry.MessageBody === "9" ? "ServiceUnavailable" : "InternalError";
+      return undefined;
+    });
+    try {
+      const messages = Array.from({ length: 20 }, (_unused, index) => ({ body: text.encode(String(index)), attributes: {} }));
+      await sendAll(messaging(), { kind: "queue", name }, messages, fast);
+    } finally {
+      sqs.refuse(undefined);
+    }
+    const bodies = (await sqs.receive(queue.url, 20)).map((message) => Number(message.Body));
+    expect(bodies.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_unused, index) => index));
+    expect([...attempts].filter(([, count]) => count > 1)).toEqual([
+      ["4", 3],
+      ["9", 3],
+      ["17", 3],
+    ]);
+  });
+
   it("refuses, alone, a message with more attributes than SQS takes", async () => {
     const name = unique("attributes");
     await sqs.createQueue(name);

@@ -3,5 +3,5 @@ export { type GcsEmulator, startGcsEmulator } from "./gcs-emulator.js";
 export { AZURITE_ACCOUNT_KEY, AZURITE_ACCOUNT_NAME, type RunningAzurite, startAzurite } from "./azurite.js";
 export { blobCreatedEvent, finalizedCloudEventRequest } from "./events.js";
 export { startKinesalite } from "./kinesalite.js";
-export { startSqsServer } from "./sqs-server.js";
+export { type SqsServer, startSqsServer } from "./sqs-server.js";
 export { type FirehoseRecord, type FirehoseServer, startFirehoseServer } from "./firehose-server.js";
