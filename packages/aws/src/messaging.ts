@@ -12,7 +12,14 @@ import { KINESIS_HARD_LIMIT, KINESIS_LIMITS, KinesisSender, kinesisRecordSize, l
 import { SQS_HARD_LIMIT, SQS_LIMITS, SqsSender, loadSqsSdk, sqsMessageSize } from "./messaging/sqs.js";
 import type { AwsClientLike } from "./messaging/types.js";
 
-/** The services a `stream` destination can send to on AWS. */
+/**
+ * The services a `stream` destination can send to on AWS.
+ *
+ * @example
+ * ```ts
+ * const streams: Record<string, AwsStreamService> = { readings: "kinesis", reports: "firehose" };
+ * ```
+ */
 export type AwsStreamService = "firehose" | "kinesis";
 
 /**

@@ -16,6 +16,11 @@ export const SQS_BODY_ENCODING_ATTRIBUTE = "sluice-body-encoding";
  * The JSON field that wraps a claim check on Firehose and Kinesis, which carry no attributes: the record is
  * `{"sluice-claim-check":{…pointer…}}`, and `fromKinesis` / `fromFirehose` turn it back into the pointer
  * with the claim-check attribute, so that the runtime reads the payload back as on SQS.
+ *
+ * @example
+ * ```ts
+ * JSON.parse(recordText)[CLAIM_CHECK_FIELD]; // { provider: "aws", bucket: "claims", key: "sluice-claim-checks/…", size: 2345678 }
+ * ```
  */
 export const CLAIM_CHECK_FIELD = "sluice-claim-check";
 

@@ -1,6 +1,13 @@
 import { SluiceError } from "@sluice/core";
 
-/** The AWS services a stream or queue destination sends to. */
+/**
+ * The AWS services a stream or queue destination sends to.
+ *
+ * @example
+ * ```ts
+ * new AwsMessaging().service({ kind: "queue", name: "alerts" }); // "sqs"
+ * ```
+ */
 export type AwsMessagingService = "sqs" | "firehose" | "kinesis";
 
 /**
