@@ -204,6 +204,53 @@ describe("AwsMessaging on Kinesis Data Streams (kinesalite, a real Kinesis imple
     expect(keys.every((key) => /^[0-9a-f]{64}$/.test(key))).toBe(true);
   });
 
+  it("sends again exactly the records Kinesis refused (FailedRecordCount), through the real SDK, and gives up on a KMS refusal at once", async () => {
+    const name = unique("throttled");
+    await kinesis.createStream(name);
+    const attempts = new Map<string, number>();
+    const body = (record: { Data: string }) => Buffer.from(record.Data, "base64").toString("utf8");
+    // Records 2, 250 and 499 are throttled on their first two attempts: the second attempt holds only them.
+    kinesis.refuse((record) => {
+      const seen = (attempts.get(body(record)) ?? 0) + 1;
+      attempts.set(body(record), seen);
+      return ["2", "250", "499"].includes(body(record)) && seen <= 2 ? "ProvisionedThroughputExceededException" : undefined;
+    });
+    try {
+      const messages = Array.from({ length: 600 }, (_unused, index) => ({ body: text.encode(String(index)), attributes: {} }));
+      await sendAll(messaging(), { kind: "stream", name }, messages, fast);
+    } finally {
+      kinesis.refuse(undefined);
+    }
+    const written = (await kinesis.records(name)).map(({ record }) => Number(utf8.decode(record.Data)));
+    expect(written.sort((a, b) => a - b)).toEqual(Array.from({ length: 600 }, (_unused, index) => index));
+    expect([...attempts].filter(([, count]) => count > 1)).toEqual([
+      ["2", 3],
+      ["250", 3],
+      ["499", 3],
+    ]);
+
+    let refusedB = 0;
+    kinesis.refuse((record) => {
+      if (body(record) !== "b") return undefined;
+      refusedB++;
+      return "KMSAccessDeniedException";
+    });
+    try {
+      const error = await sendAll(
+        messaging(),
+        { kind: "stream", name },
+        ["a", "b"].map((value) => ({ body: text.encode(value), attributes: {} })),
+        fast,
+      ).catch((caught: unknown) => caught);
+      expect((error as MessageDeliveryError).failures).toEqual([
+        { index: 1, reason: expect.stringMatching(/^Kinesis KMSAccessDeniedException/) },
+      ]);
+    } finally {
+      kinesis.refuse(undefined);
+    }
+    expect(refusedB).toBe(1);
+  });
+
   it("wraps a claim check, Kinesis having no attributes", async () => {
     const name = unique("claim");
     await kinesis.createStream(name, 1);
