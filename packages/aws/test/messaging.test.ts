@@ -144,6 +144,22 @@ describe("AwsMessaging on SQS (fauxqs, a real SQS emulator)", () => {
     ]);
   });
 
+  it("refuses, alone and with the attribute's name, an attribute SQS would refuse", async () => {
+    const name = unique("bad-attribute");
+    await sqs.createQueue(name);
+    const { failed } = await messaging().send({ kind: "queue", name }, [
+      { body: text.encode("empty"), attributes: { origin: "" } },
+      { body: text.encode("ok"), attributes: { origin: "x" } },
+      { body: text.encode("space"), attributes: { "has space": "x" } },
+      { body: text.encode("reserved"), attributes: { "AWS.trace": "x" } },
+    ]);
+    expect(failed.map((failure) => [failure.index, failure.reason, failure.retryable])).toEqual([
+      [0, "[aws/sqs] MessageAttributes.origin: SQS refuses an empty attribute value", false],
+      [2, "[aws/sqs] MessageAttributes.has space: a name is 1 to 256 letters, digits, _, - and . (no .. and no . at either end)", false],
+      [3, "[aws/sqs] MessageAttributes.AWS.trace: names starting with AWS. or Amazon. are reserved", false],
+    ]);
+  });
+
   it("says which queue does not exist, without retrying", async () => {
     const error = await sendAll(messaging(), { kind: "queue", name: "no-such-queue" }, [{ body: text.encode("x"), attributes: {} }]).catch(
       (caught: unknown) => caught,

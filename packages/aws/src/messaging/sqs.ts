@@ -57,6 +57,10 @@ export function sqsEntry(id: string, message: OutgoingMessage, fifo: boolean): S
   const attributes: Record<string, { DataType: string; StringValue: string }> = {};
   for (const name in message.attributes) attributes[name] = { DataType: DATA_TYPE, StringValue: message.attributes[name] as string };
   if (body.base64) attributes[SQS_BODY_ENCODING_ATTRIBUTE] = { DataType: DATA_TYPE, StringValue: "base64" };
+  for (const name in message.attributes) {
+    const problem = attributeProblem(name, message.attributes[name] as string);
+    if (problem) return new AwsMessagingError({ service: "sqs", field: `MessageAttributes.${name}`, reason: problem });
+  }
   const count = Object.keys(attributes).length;
   if (count > MAX_ATTRIBUTES) {
     return new AwsMessagingError({
@@ -72,6 +76,21 @@ export function sqsEntry(id: string, message: OutgoingMessage, fifo: boolean): S
     entry.MessageDeduplicationId = message.id ?? createHash("sha256").update(message.body).digest("hex");
   }
   return entry;
+}
+
+/**
+ * Why SQS would refuse a message attribute, or `undefined`: names are 1 to 256 of `A-Z a-z 0-9 _ - .`,
+ * without `..`, a leading or trailing `.`, or an `AWS.` or `Amazon.` prefix; `String` values are not empty
+ * (SQS Developer Guide, "Amazon SQS message attributes"). Checked before sending, so that the one message
+ * fails with a reason instead of the whole batch call.
+ */
+function attributeProblem(name: string, value: string): string | undefined {
+  if (!/^[A-Za-z0-9_.-]{1,256}$/.test(name) || name.includes("..") || name.startsWith(".") || name.endsWith(".")) {
+    return "a name is 1 to 256 letters, digits, _, - and . (no .. and no . at either end)";
+  }
+  if (/^(aws|amazon)\./i.test(name)) return "names starting with AWS. or Amazon. are reserved";
+  if (value === "") return "SQS refuses an empty attribute value";
+  return undefined;
 }
 
 /** Sends to SQS queues: each queue name resolved to its URL once (GetQueueUrl), then SendMessageBatch. */
