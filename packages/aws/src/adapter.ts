@@ -11,6 +11,7 @@ import {
   type InvocationInfo,
   type LogLevel,
   type Logger,
+  type MessageSender,
   type NeutralEventData,
   type ObjectStore,
   type Outcome,
@@ -18,6 +19,7 @@ import {
   type Trigger,
 } from "@sluice/core";
 import { detectSource } from "./detect.js";
+import { AwsMessaging, type AwsStreamService } from "./messaging.js";
 import { S3ObjectStore } from "./storage.js";
 import { fromAlb, isAlbHealthCheck, isAlbMultiValue, toAlbResponse } from "./triggers/alb.js";
 import type { MessageBatch } from "./triggers/batch.js";
@@ -48,6 +50,16 @@ export interface LambdaOptions {
   log?: Logger;
   /** Used when `log` is not given. Default `$SLUICE_LOG_LEVEL` or `"info"`. */
   logLevel?: LogLevel;
+  /**
+   * Where `stream` and `queue` destinations send. Default: an {@link AwsMessaging} whose SDK clients are
+   * created on the first send, from the Lambda environment (`AWS_REGION`, the function role's credentials).
+   */
+  messaging?: MessageSender;
+  /**
+   * For the default messaging: the service of each stream destination by name, `"firehose"` (default)
+   * or `"kinesis"` (see {@link AwsMessagingOptions.streams}).
+   */
+  streams?: Record<string, AwsStreamService>;
 }
 
 /**
@@ -143,7 +155,14 @@ export function toLambda(fn: SluiceFunction<any, any>, options: LambdaOptions = 
   const trigger = fn.trigger as Trigger;
   // A Firehose answer needs the handler's result, which core's messages outcome does not carry: keep it here.
   const results = new Map<string, unknown>();
-  const runtime = createRuntime(trigger.kind === "messages" ? capturingResults(fn, results) : fn, { provider: "aws", store, log });
+  // Constructing AwsMessaging imports no SDK: each service's SDK and client come on its first send.
+  const messaging = options.messaging ?? new AwsMessaging(options.streams ? { streams: options.streams } : {});
+  const runtime = createRuntime(trigger.kind === "messages" ? capturingResults(fn, results) : fn, {
+    provider: "aws",
+    store,
+    log,
+    messaging,
+  });
   const run = new Invocation(runtime, results);
 
   return async function handler(event: unknown, context: LambdaContextLike): Promise<unknown> {

@@ -7,6 +7,8 @@ export type {
   LambdaOptions,
   MessageTransformResult,
 } from "./adapter.js";
+export { AwsMessaging, AwsMessagingError, CLAIM_CHECK_FIELD, SQS_BODY_ENCODING_ATTRIBUTE } from "./messaging.js";
+export type { AwsClientLike, AwsMessagingOptions, AwsMessagingService, AwsStreamService } from "./messaging.js";
 export { S3ObjectStore } from "./storage.js";
 export type { S3ObjectStoreOptions } from "./storage.js";
 export { detectSource, detectors } from "./detect.js";

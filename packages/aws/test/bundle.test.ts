@@ -36,6 +36,14 @@ describe("the bundled Lambda entry", () => {
     expect(inputs.filter((path) => path.includes("@google-cloud/") || path.includes("@azure/"))).toEqual([]);
   });
 
+  it("holds none of the SQS, Firehose and Kinesis SDKs: a function without stream or queue destinations never loads them", async () => {
+    const result = await bundle();
+    const inputs = Object.keys(result.metafile.inputs);
+    // The messaging code itself is in (toLambda creates the default AwsMessaging); its SDKs are imported on first send only.
+    expect(inputs.some((path) => path.includes("packages/aws/src/messaging.ts"))).toBe(true);
+    expect(inputs.filter((path) => /@aws-sdk[/+]client-(sqs|firehose|kinesis)/.test(path))).toEqual([]);
+  });
+
   it("loads as one file and answers Lambda events: an s3:TestEvent acknowledged, an HTTP request refused", async () => {
     const result = await bundle();
     const dir = await mkdtemp(join(tmpdir(), "sluice-bundle-"));

@@ -494,6 +494,111 @@ describe("Kinesis and Firehose", () => {
   });
 });
 
+describe("what AwsMessaging sends, read back", () => {
+  const pointer =
+    '{"provider":"aws","bucket":"sensor-claims","key":"sluice-claim-checks/9f2c4e1a7b3d5f8e0a6c2b4d8e1f3a5c7b9d0e2f4a6c8b1d3e5f7a9c0b2d4e6f","size":2345678,"contentType":"application/json"}';
+  const plain = '{"sensorId":"s-002","ts":"2026-11-23T14:05:12.900Z","temperatureC":19.25}';
+
+  it("decodes an SQS body sent as base64 and drops the encoding attribute; other bodies stay text", () => {
+    expect(fromSqsMessages(fixture("sqs", "sluice-base64-body"))).toStrictEqual({
+      data: {
+        kind: "messages",
+        source: "queue",
+        name: "sensor-work",
+        provider: "aws",
+        messages: [
+          {
+            id: "6f1d2c3b-8a4e-4f7d-9b2c-1e0a3d5f7b91",
+            time: "2026-11-23T14:20:00.120Z",
+            body: Uint8Array.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xff, 0x00, 0xfe]),
+            attributes: { "sluice-hops": "2" },
+            attempt: 1,
+          },
+          {
+            id: "0b9e6a77-2c41-4d3a-8f15-6a2e9c4d0e38",
+            time: "2026-11-23T14:20:00.133Z",
+            body: bytes('{"sensorId":"s-001","ts":"2026-11-23T14:05:12.250Z","temperatureC":21.5}'),
+            attributes: { "sluice-hops": "2", sensor: "s-001" },
+            attempt: 2,
+          },
+        ],
+      },
+      rejected: [],
+      skipped: [],
+      order: ["6f1d2c3b-8a4e-4f7d-9b2c-1e0a3d5f7b91", "0b9e6a77-2c41-4d3a-8f15-6a2e9c4d0e38"],
+    });
+  });
+
+  it("rejects, alone, a body marked base64 that is not, or an unknown encoding", () => {
+    const event = fixture("sqs", "sluice-base64-body");
+    event.Records[0].body = "not base64!";
+    event.Records[1].messageAttributes["sluice-body-encoding"] = {
+      stringValue: "gzip",
+      stringListValues: [],
+      binaryListValues: [],
+      dataType: "String",
+    };
+    const { data, rejected } = fromSqsMessages(event);
+    expect(data.messages).toEqual([]);
+    expect(rejected.map((item) => [item.error.field, item.error.reason])).toEqual([
+      ["Records[0].body", "is marked base64 but is not base64"],
+      ["Records[1].messageAttributes.sluice-body-encoding", 'must be "base64", got "gzip"'],
+    ]);
+  });
+
+  it("unwraps a claim check on Kinesis into the pointer and the claim-check attribute", () => {
+    const { data } = fromKinesis(fixture("kinesis", "sluice-claim-check"));
+    expect(data.messages).toStrictEqual([
+      {
+        id: "49659238418384737211349203413011728640570809897063170066",
+        time: "2026-11-23T14:20:01.412Z",
+        body: bytes(pointer),
+        attributes: { "sluice-claim-check": "1", shardId: "shardId-000000000001" },
+        sequence: "49659238418384737211349203413011728640570809897063170066",
+        group: "s-big",
+      },
+      {
+        id: "49659238418384737211349203413013937866936281442697736210",
+        time: "2026-11-23T14:20:01.436Z",
+        body: bytes(plain),
+        attributes: { shardId: "shardId-000000000001" },
+        sequence: "49659238418384737211349203413013937866936281442697736210",
+        group: "s-002",
+      },
+    ]);
+  });
+
+  it("unwraps a claim check on Firehose, newline and all; other records keep their bytes", () => {
+    const { data } = fromFirehose(fixture("firehose", "sluice-claim-check"));
+    expect(data.messages).toStrictEqual([
+      {
+        id: "49659238418384737211349203413016147093301752988332302354000000",
+        time: "2026-11-23T14:20:02.118Z",
+        body: bytes(pointer),
+        attributes: { "sluice-claim-check": "1" },
+      },
+      {
+        id: "49659238418384737211349203413018356319667224533966868498000000",
+        time: "2026-11-23T14:20:02.131Z",
+        body: bytes(`${plain}\n`),
+        attributes: {},
+      },
+    ]);
+  });
+
+  it("leaves records that only look like claim checks as they are", () => {
+    for (const text of [
+      '{"sluice-claim-check":1}',
+      '{"sluice-claim-check":{"bucket":"b"},"other":1}',
+      '{"sluice-claim-check":{"bucket":"b"}',
+    ]) {
+      const event = fixture("kinesis", "sluice-claim-check");
+      event.Records[0].kinesis.data = Buffer.from(text).toString("base64");
+      expect(fromKinesis(event).data.messages[0]).toMatchObject({ body: bytes(text), attributes: { shardId: "shardId-000000000001" } });
+    }
+  });
+});
+
 describe("HTTP", () => {
   it("reads a REST proxy event's multi-value maps, not the last-value-only ones", () => {
     const event = fixture("apigw-v1", "rest-proxy-post");

@@ -17,3 +17,6 @@ export {
   startPubsubEmulator,
 } from "./pubsub-emulator.js";
 export { type PublishedMessage, type StorageNotificationEventType, storageNotification } from "./storage-notifications.js";
+export { type Kinesalite, type KinesisRequestRecord, startKinesalite } from "./kinesalite.js";
+export { type SqsServer, startSqsServer } from "./sqs-server.js";
+export { type FirehoseRecord, type FirehoseServer, startFirehoseServer } from "./firehose-server.js";

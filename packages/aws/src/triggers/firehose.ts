@@ -1,4 +1,5 @@
 import { epochToIsoTime, type MessageData } from "@sluice/core";
+import { unwrapClaimCheck } from "../messaging/encoding.js";
 import { type MessageBatch, batchRecords, toBatch, translateEach } from "./batch.js";
 import { decodeBase64, describe, nameFromArn } from "./fields.js";
 import { isCloudWatchLogsControlMessage } from "./kinesis.js";
@@ -26,7 +27,11 @@ export function fromFirehose(event: unknown): MessageBatch {
       const arrival = record.record.approximateArrivalTimestamp;
       const time = epochToIsoTime(arrival, "ms");
       if (!time) throw record.fail("approximateArrivalTimestamp", `must be epoch milliseconds, got ${describe(arrival)}`);
-      const message: MessageData = { id: record.string("recordId"), time, body, attributes: {} };
+      // A claim check sent by AwsMessaging travels wrapped, Firehose having no attributes: unwrap it for the runtime.
+      const claimCheck = unwrapClaimCheck(body);
+      const message: MessageData = claimCheck
+        ? { id: record.string("recordId"), time, body: claimCheck.body, attributes: claimCheck.attributes }
+        : { id: record.string("recordId"), time, body, attributes: {} };
       const metadata = record.optionalChild("kinesisRecordMetadata");
       if (metadata) {
         const partitionKey = metadata.optionalString("partitionKey");

@@ -1,4 +1,4 @@
-import { queryFromPairs, type HttpEventData, type HttpResult } from "@sluice/core";
+import { epochToIsoTime, queryFromPairs, type HttpEventData, type HttpResult } from "@sluice/core";
 import { FieldReader, describe } from "./fields.js";
 import { type ApiGatewayV2Response, fromRequestTime, httpBody, responseBody } from "./http.js";
 
@@ -30,7 +30,8 @@ export function fromApiGatewayV2(event: unknown, source: "apigw-v2" | "function-
   if (typeof raw === "string") query = queryFromPairs(new URLSearchParams(raw));
   else query = queryFromPairs(Object.entries(request.stringMap("queryStringParameters")));
   const epoch = context.record.timeEpoch;
-  const time = typeof epoch === "number" && Number.isFinite(epoch) ? new Date(epoch).toISOString() : fromRequestTime(context.record.time);
+  // A number outside the dates JavaScript holds is no time: undefined, then the error below, never a RangeError.
+  const time = typeof epoch === "number" && Number.isFinite(epoch) ? epochToIsoTime(epoch, "ms") : fromRequestTime(context.record.time);
   if (!time) throw context.fail("timeEpoch", `must be epoch milliseconds, got ${describe(epoch)}`);
   const data: HttpEventData = {
     kind: "http",

@@ -1,5 +1,6 @@
 import { gunzipSync } from "node:zlib";
 import { epochToIsoTime, type MessageData } from "@sluice/core";
+import { unwrapClaimCheck } from "../messaging/encoding.js";
 import { type MessageBatch, batchRecords, toBatch, translateEach } from "./batch.js";
 import { decodeBase64, describe, isRecord, nameFromArn } from "./fields.js";
 
@@ -33,7 +34,11 @@ export function fromKinesis(event: unknown): MessageBatch {
       const time = epochToIsoTime(arrival, "s");
       if (!time) throw kinesis.fail("approximateArrivalTimestamp", `must be epoch seconds, got ${describe(arrival)}`);
       const sequence = kinesis.string("sequenceNumber");
-      const message: MessageData = { id: sequence, time, body, attributes: {}, sequence };
+      // A claim check sent by AwsMessaging travels wrapped, Kinesis having no attributes: unwrap it for the runtime.
+      const claimCheck = unwrapClaimCheck(body);
+      const message: MessageData = claimCheck
+        ? { id: sequence, time, body: claimCheck.body, attributes: claimCheck.attributes, sequence }
+        : { id: sequence, time, body, attributes: {}, sequence };
       const partitionKey = kinesis.optionalString("partitionKey");
       if (partitionKey !== undefined) message.group = partitionKey;
       const shard = record.optionalString("eventID")?.split(":")[0];

@@ -1,5 +1,6 @@
 import { epochToIsoTime, type EventTranslationError, type MessageData } from "@sluice/core";
 import { type MessageBatch, batchRecords, toBatch, translateEach } from "./batch.js";
+import { SQS_BODY_ENCODING_ATTRIBUTE, fromSqsBody } from "../messaging/encoding.js";
 import { type FieldReader, describe, isRecord, nameFromArn } from "./fields.js";
 import { type ObjectItem, fromS3NotificationText, isS3TestEvent } from "./s3.js";
 
@@ -38,13 +39,23 @@ function fromSqsRecord(record: FieldReader): MessageData | undefined {
   const time = epochToIsoTime(sent, "ms");
   if (!time) throw attributes.fail("SentTimestamp", `must be epoch milliseconds, got ${describe(sent)}`);
   const envelope = snsEnvelope(body);
+  const messageAttributes = envelope ? envelope.attributes : sqsMessageAttributes(record);
+  // A body SQS could not carry as it is (binary, characters SQS refuses) was sent as base64 by AwsMessaging.
+  const encoding = messageAttributes[SQS_BODY_ENCODING_ATTRIBUTE];
+  if (encoding !== undefined) {
+    if (encoding !== "base64")
+      throw record.fail(`messageAttributes.${SQS_BODY_ENCODING_ATTRIBUTE}`, `must be "base64", got ${describe(encoding)}`);
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(envelope ? envelope.message : body)) throw record.fail("body", "is marked base64 but is not base64");
+    delete messageAttributes[SQS_BODY_ENCODING_ATTRIBUTE];
+  }
   const message: MessageData = {
     id: record.string("messageId"),
     time,
     // SNS into SQS without raw delivery wraps the producer's message in an SNS envelope: the body the
     // producer sent is its `Message`, and its attributes are the envelope's.
-    body: utf8.encode(envelope ? envelope.message : body),
-    attributes: envelope ? envelope.attributes : sqsMessageAttributes(record),
+    body:
+      encoding === undefined ? utf8.encode(envelope ? envelope.message : body) : fromSqsBody(envelope ? envelope.message : body, encoding),
+    attributes: messageAttributes,
   };
   const count = attributes.optionalString("ApproximateReceiveCount");
   if (count !== undefined) {
