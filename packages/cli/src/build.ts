@@ -113,6 +113,30 @@ async function resolvedVersion(fromDir: string, name: string): Promise<string> {
   return (JSON.parse(await readFile(path, "utf8")) as { version: string }).version;
 }
 
+/**
+ * `@sluice/gcp` loads the Pub/Sub client only when a function first sends, through an import bundlers do
+ * not follow (it would otherwise cost every cold start, and every function that never sends, its gRPC
+ * stack). A function with a stream or queue destination therefore needs it installed beside the bundle:
+ * pinned to the version the project has, found from the entry or, failing that, from `@sluice/gcp`.
+ */
+async function gcpMessagingDependency(fn: SluiceFunction, entry: string): Promise<Record<string, string>> {
+  const sends = [fn.destination, fn.onFailure].some((destination) => destination?.kind === "stream" || destination?.kind === "queue");
+  if (!sends) return {};
+  const pubsub = "@google-cloud/pubsub";
+  try {
+    return { [pubsub]: await resolvedVersion(dirname(entry), pubsub) };
+  } catch {
+    try {
+      const gcpPackage = createRequire(join(dirname(entry), "noop.js")).resolve("@sluice/gcp/package.json");
+      return { [pubsub]: await resolvedVersion(dirname(gcpPackage), pubsub) };
+    } catch {
+      throw new ConfigurationError(
+        `function ${fn.name} sends to a stream or queue, which on GCP needs ${pubsub}: install it in the project (npm install ${pubsub}) so the build can pin its version`,
+      );
+    }
+  }
+}
+
 async function describeFiles(root: string, paths: string[]): Promise<BuiltFile[]> {
   return Promise.all(paths.map(async (path) => ({ path: displayPath(join(root, path)), bytes: (await stat(join(root, path))).size })));
 }
@@ -215,7 +239,10 @@ export async function buildFunction(options: BuildOptions): Promise<BuildResult>
       main: "index.js",
       engines: { node: ">=20" },
       scripts: { start: `functions-framework --target=${fn.name} --signature-type=${signature}` },
-      dependencies: { [framework]: await resolvedVersion(dirname(entry), framework) },
+      dependencies: {
+        [framework]: await resolvedVersion(dirname(entry), framework),
+        ...(await gcpMessagingDependency(fn, entry)),
+      },
     };
     await writeFile(join(outDir, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
     return {

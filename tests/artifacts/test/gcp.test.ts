@@ -42,6 +42,21 @@ async function freePort(): Promise<number> {
 }
 
 describe("sluice build --target gcp", () => {
+  it("lists the Pub/Sub client, pinned, for a function that sends to a stream (the adapter loads it on first send, unbundled)", async () => {
+    const streamEntry = new URL("./fixtures/stream-entry.ts", import.meta.url).pathname;
+    const [fn] = await loadEntry(streamEntry);
+    const out = join(scratch, "fan-out");
+    await buildFunction({ entry: streamEntry, fn: fn as NonNullable<typeof fn>, target: "gcp", out });
+    const manifest = JSON.parse(await readFile(join(out, "package.json"), "utf8"));
+    const pubsubVersion = JSON.parse(
+      await readFile(require.resolve("../../../packages/gcp/node_modules/@google-cloud/pubsub/package.json"), "utf8"),
+    ).version;
+    expect(manifest.dependencies).toEqual({ "@google-cloud/functions-framework": "5.0.5", "@google-cloud/pubsub": pubsubVersion });
+    const code = await readFile(join(out, "index.js"), "utf8");
+    // Pub/Sub's own code (its publisher client) is not in the bundle; it is installed from package.json.
+    expect(code).not.toMatch(/PublisherClient|google\.pubsub\.v1/);
+  });
+
   it("builds a source folder that the Functions Framework serves, handling a storage CloudEvent against the emulator", async () => {
     const [fn] = (await loadEntry(entry)).filter((item) => item.fn.name === "analyze-sensors");
     const out = join(scratch, "analyze-sensors");
