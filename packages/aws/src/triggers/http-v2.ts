@@ -18,8 +18,7 @@ export function fromApiGatewayV2(event: unknown, source: "apigw-v2" | "function-
   const request = FieldReader.of(source, event, "");
   const context = request.child("requestContext");
   const http = context.child("http");
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(request.stringMap("headers"))) headers[name.toLowerCase()] = value;
+  const headers = lowerCaseHeaders(request);
   const cookies = request.record.cookies;
   if (Array.isArray(cookies) && cookies.length > 0) {
     if (!cookies.every((cookie) => typeof cookie === "string")) throw request.fail("cookies", "must be an array of strings");
@@ -68,4 +67,20 @@ export function toApiGatewayV2Response(result: HttpResult): ApiGatewayV2Response
   };
   if (result.cookies.length > 0) response.cookies = [...result.cookies];
   return response;
+}
+
+/** `headers` with lower-case names, in one pass (API Gateway v2 already sends them lower case). */
+function lowerCaseHeaders(request: FieldReader): Record<string, string> {
+  const value = request.record.headers;
+  if (value === undefined || value === null) return {};
+  if (typeof value !== "object" || Array.isArray(value)) return request.stringMap("headers");
+  const headers: Record<string, string> = {};
+  for (const name in value) {
+    if (!Object.hasOwn(value, name)) continue;
+    const item = (value as Record<string, unknown>)[name];
+    if (item === null || item === undefined) continue;
+    if (typeof item !== "string") return request.stringMap("headers"); // raises the error naming the field
+    headers[name.toLowerCase()] = item;
+  }
+  return headers;
 }

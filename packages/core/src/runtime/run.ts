@@ -164,14 +164,23 @@ class RunContext implements Context {
   }
 }
 
+/** A handler in flight with a deadline: a node of {@link DeadlineWatch}'s list. */
+interface Watched {
+  expiresAt: number;
+  expire: () => void;
+  previous: Watched | undefined;
+  next: Watched | undefined;
+}
+
 /**
  * One timer for every handler in flight with a deadline, armed for the earliest expiry. A handler that
- * settles in time only leaves the set; the timer is re-armed when it fires early or a handler with an
- * earlier expiry starts, and it holds the process open only while a handler is in flight.
+ * settles in time only leaves the list; the timer is re-armed when it fires early or a handler with an
+ * earlier expiry starts, and it holds the process open only while a handler is in flight. A linked list,
+ * not a Set: adding an object to a Set gives it an identity hash, which showed in the profile.
  */
 class DeadlineWatch {
   readonly #now: () => number;
-  readonly #inFlight = new Set<{ expiresAt: number; expire: () => void }>();
+  #first: Watched | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
   #refed = false;
@@ -180,9 +189,10 @@ class DeadlineWatch {
     this.#now = now;
   }
 
-  watch(budget: number, expire: () => void): { expiresAt: number; expire: () => void } {
-    const entry = { expiresAt: this.#now() + Math.max(0, budget), expire };
-    this.#inFlight.add(entry);
+  watch(budget: number, expire: () => void): Watched {
+    const entry: Watched = { expiresAt: this.#now() + Math.max(0, budget), expire, previous: undefined, next: this.#first };
+    if (this.#first) this.#first.previous = entry;
+    this.#first = entry;
     if (entry.expiresAt < this.#timerAt) this.#arm(entry.expiresAt);
     else if (!this.#refed) {
       this.#timer?.ref();
@@ -191,11 +201,16 @@ class DeadlineWatch {
     return entry;
   }
 
-  unwatch(entry: { expiresAt: number; expire: () => void }): void {
-    this.#inFlight.delete(entry);
+  unwatch(entry: Watched): void {
+    if (entry.previous) entry.previous.next = entry.next;
+    else if (this.#first === entry) this.#first = entry.next;
+    else return; // already expired and removed
+    if (entry.next) entry.next.previous = entry.previous;
+    entry.previous = undefined;
+    entry.next = undefined;
     // Nothing in flight: the timer stays armed (re-arming per event is what this class avoids) but no
     // longer keeps the process alive.
-    if (this.#inFlight.size === 0 && this.#refed) {
+    if (!this.#first && this.#refed) {
       this.#timer?.unref();
       this.#refed = false;
     }
@@ -214,11 +229,14 @@ class DeadlineWatch {
     this.#refed = false;
     const time = this.#now();
     let next = Number.POSITIVE_INFINITY;
-    for (const entry of this.#inFlight) {
-      if (entry.expiresAt <= time) {
-        this.#inFlight.delete(entry);
-        entry.expire();
-      } else if (entry.expiresAt < next) next = entry.expiresAt;
+    const expired: Watched[] = [];
+    for (let entry = this.#first; entry; entry = entry.next) {
+      if (entry.expiresAt <= time) expired.push(entry);
+      else if (entry.expiresAt < next) next = entry.expiresAt;
+    }
+    for (const entry of expired) {
+      this.unwatch(entry);
+      entry.expire();
     }
     if (next !== Number.POSITIVE_INFINITY) this.#arm(next);
   }
@@ -587,7 +605,7 @@ export function matchHttpRoute(
 ): { status: 200; params?: Record<string, string> } | { status: 404 | 405; message: string } {
   let params: Record<string, string> | undefined;
   if (trigger.path) {
-    const template = trigger.path.split("/");
+    const template = routeTemplate(trigger.path);
     const actual = request.path.split("/");
     const greedy = template[template.length - 1]?.endsWith("+}");
     if (greedy ? actual.length < template.length : actual.length !== template.length) {
@@ -609,6 +627,18 @@ export function matchHttpRoute(
     return { status: 405, message: `method ${request.method} not allowed` };
   }
   return params && Object.keys(params).length > 0 ? { status: 200, params } : { status: 200 };
+}
+
+// A trigger's path template split once, not on every request.
+const templates = new Map<string, string[]>();
+
+function routeTemplate(path: string): string[] {
+  let template = templates.get(path);
+  if (!template) {
+    template = path.split("/");
+    templates.set(path, template);
+  }
+  return template;
 }
 
 function decodeSafely(value: string): string {
