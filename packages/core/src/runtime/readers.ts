@@ -12,7 +12,7 @@ import type {
   ObjectEventData,
 } from "../events.js";
 import type { ObjectStore } from "../store.js";
-import { mapAsyncIterable, maybeGunzip, readAllBytes, splitJsonRecords, splitLines } from "./lines.js";
+import { maybeGunzip, readAllBytes, splitJsonRecordTexts, splitJsonRecords, splitLineTexts, splitLines } from "./lines.js";
 
 const utf8 = new TextDecoder("utf-8");
 
@@ -73,8 +73,13 @@ class ObjectCreatedEventWithReaders implements ObjectCreatedEvent {
     });
   }
 
-  lines(options?: LinesOptions): AsyncIterable<string> {
-    return mapAsyncIterable(this.numberedLines(options), (line) => line.text);
+  lines(options: LinesOptions = {}): AsyncIterable<string> {
+    // The same splitting as numberedLines, yielding the text itself (no object and no mapping step per line).
+    const split = options.split === "json" ? splitJsonRecordTexts : splitLineTexts;
+    return split(maybeGunzip(this.stream(), options.gzip ?? "auto"), {
+      maxLineLength: options.maxLineLength,
+      onLineTooLong: this.#reportOverlong,
+    });
   }
 }
 
