@@ -12,7 +12,7 @@ const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](
  */
 export function normalizeIsoTime(value: unknown): string | undefined {
   if (typeof value !== "string") return undefined;
-  if (isCanonicalIsoTime(value)) return value;
+  if (isCanonicalIsoTime(value)) return value.length === 24 ? value : `${value.slice(0, 23)}Z`;
   const match = ISO_TIME.exec(value.trim());
   if (!match) return undefined;
   const [, year, month, day, hour, minute, second = "00", fraction = "", zone = "Z"] = match;
@@ -44,14 +44,20 @@ function twoDigits(value: string, at: number): number {
 
 /**
  * Whether a time is already what {@link normalizeIsoTime} returns (`YYYY-MM-DDTHH:MM:SS.mmmZ`, a date
- * that exists), as S3, Event Grid and most CloudEvents send it: then it is returned as it is, without the
- * regular expression, two parses and a new string (measured: about 13% of an S3 record's translation).
- * Anything else, `24:00` included, takes the general path.
+ * that exists), as S3 sends it, or that with more fractional digits (`.ffffffZ` from Cloud Storage,
+ * `.fffffffZ` from Event Grid), which only needs cutting to milliseconds: then it is used as it is,
+ * without the regular expression, two parses and a new string (measured: about 13% of an S3 record's
+ * translation). Anything else, `24:00` included, takes the general path.
  */
 function isCanonicalIsoTime(value: string): boolean {
-  if (value.length !== 24) return false;
+  const length = value.length;
+  if (length < 24 || length > 34) return false;
   if (value[4] !== "-" || value[7] !== "-" || value[10] !== "T" || value[13] !== ":" || value[16] !== ":") return false;
-  if (value[19] !== "." || value[23] !== "Z") return false;
+  if (value[19] !== "." || value[length - 1] !== "Z") return false;
+  for (let at = 23; at < length - 1; at++) {
+    const digit = value.charCodeAt(at) - 48;
+    if (digit < 0 || digit > 9) return false;
+  }
   const century = twoDigits(value, 0);
   const yearInCentury = twoDigits(value, 2);
   const month = twoDigits(value, 5);

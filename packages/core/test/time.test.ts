@@ -58,6 +58,11 @@ describe("normalizeIsoTime", () => {
         ([year, month, day, hour, minute, second, millis]) => {
           const canonical = `${year}-${month}-${day}T${hour}:${minute}:${second}.${millis}Z`;
           expect(normalizeIsoTime(canonical)).toBe(normalizeIsoTime(canonical.replace("Z", "+00:00")));
+          // Microseconds (Cloud Storage) and seven digits (Event Grid) take the fast path too.
+          for (const extra of ["456", "4567", "9"]) {
+            const longer = canonical.replace("Z", `${extra}Z`);
+            expect(normalizeIsoTime(longer)).toBe(normalizeIsoTime(longer.replace("Z", "+00:00")));
+          }
         },
       ),
       { numRuns: 5000 },
