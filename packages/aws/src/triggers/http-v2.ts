@@ -26,7 +26,7 @@ export function fromApiGatewayV2(event: unknown, source: "apigw-v2" | "function-
   }
   const raw = request.record.rawQueryString;
   let query: HttpEventData["query"];
-  if (typeof raw === "string") query = queryFromPairs(new URLSearchParams(raw));
+  if (typeof raw === "string") query = queryFromRaw(raw);
   else query = queryFromPairs(Object.entries(request.stringMap("queryStringParameters")));
   const epoch = context.record.timeEpoch;
   const time = typeof epoch === "number" && Number.isFinite(epoch) ? new Date(epoch).toISOString() : fromRequestTime(context.record.time);
@@ -83,4 +83,19 @@ function lowerCaseHeaders(request: FieldReader): Record<string, string> {
     headers[name.toLowerCase()] = item;
   }
   return headers;
+}
+
+/**
+ * `rawQueryString` as `URLSearchParams` reads it. A query with nothing to decode (no `%`, no `+`, no
+ * leading `?`) is split by hand: `URLSearchParams` was a tenth of an HTTP dispatch in the profile.
+ */
+function queryFromRaw(raw: string): HttpEventData["query"] {
+  if (raw.includes("%") || raw.includes("+") || raw.startsWith("?")) return queryFromPairs(new URLSearchParams(raw));
+  const pairs: Array<[string, string]> = [];
+  for (const part of raw.split("&")) {
+    if (part === "") continue;
+    const equals = part.indexOf("=");
+    pairs.push(equals === -1 ? [part, ""] : [part.slice(0, equals), part.slice(equals + 1)]);
+  }
+  return queryFromPairs(pairs);
 }

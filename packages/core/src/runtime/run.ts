@@ -446,7 +446,8 @@ export function createRuntime(fn: SluiceFunction, options: RuntimeOptions): Func
     }
     const quarantined: QuarantineItem[] = [];
     const context = makeContext(invocation, quarantined);
-    const event = withHttpReaders(route.params ? { ...data, params: { ...route.params, ...data.params } } : data, options.maxHttpBodyBytes);
+    const event = withHttpReaders(data, options.maxHttpBodyBytes);
+    if (route.params) event.params = { ...route.params, ...data.params };
     try {
       const value = await callHandler(event, context);
       const response = await toHttpResult(value);
@@ -642,6 +643,7 @@ function routeTemplate(path: string): string[] {
 }
 
 function decodeSafely(value: string): string {
+  if (!value.includes("%")) return value;
   try {
     return decodeURIComponent(value);
   } catch {
