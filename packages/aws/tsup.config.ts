@@ -7,4 +7,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: "node20",
+  // import.meta.url in the CJS build (S3ObjectStore.client loads the SDK synchronously when read first).
+  shims: true,
 });

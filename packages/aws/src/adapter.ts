@@ -173,9 +173,11 @@ export function toLambda(fn: SluiceFunction<any, any>, options: LambdaOptions = 
       nativeEvent: event,
       nativeContext: context,
     };
-    const receivedAt = new Date().toISOString();
+    // The invocation time, for the sources that carry none (direct invocations, ALB): an ISO string per
+    // invocation is not free, so it is only made where it is used.
+    const receivedAt = Date.now();
     // A direct invocation can carry anything, even a payload shaped like another source's event.
-    if (trigger.kind === "invoke") return run.single(fromInvoke(event, info.invocationId, receivedAt), info, true);
+    if (trigger.kind === "invoke") return run.single(fromInvoke(event, info.invocationId, new Date(receivedAt).toISOString()), info, true);
 
     const source = detectSource(event);
     // S3 sends its test message once, when a notification is configured: housekeeping, acknowledged
@@ -294,12 +296,12 @@ class Invocation {
     return batchResponse(messages.length, failed, errors);
   }
 
-  async http(source: AwsSource, event: unknown, info: InvocationInfo, receivedAt: string): Promise<unknown> {
+  async http(source: AwsSource, event: unknown, info: InvocationInfo, receivedAt: number): Promise<unknown> {
     if (source === "alb") {
       const mode = { multiValue: isAlbMultiValue(event) };
       // Health checks only reach Lambda targets when enabled; they ask whether the target is up, not for data.
       if (isAlbHealthCheck(event)) return toAlbResponse({ status: 200, headers: {}, cookies: [], body: "" }, mode);
-      return toAlbResponse(await this.httpResult(fromAlb(event, receivedAt), info), mode);
+      return toAlbResponse(await this.httpResult(fromAlb(event, new Date(receivedAt).toISOString()), info), mode);
     }
     if (source === "apigw-v1") return toApiGatewayV1Response(await this.httpResult(fromApiGatewayV1(event), info));
     return toApiGatewayV2Response(await this.httpResult(fromApiGatewayV2(event, source as "apigw-v2" | "function-url"), info));

@@ -1,14 +1,5 @@
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  type ListObjectsV2CommandOutput,
-  PutObjectCommand,
-  S3Client,
-  type S3ClientConfig,
-} from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
+import { createRequire } from "node:module";
+import type { ListObjectsV2CommandOutput, S3Client, S3ClientConfig } from "@aws-sdk/client-s3";
 import {
   type ListOptions,
   type ObjectBody,
@@ -34,6 +25,28 @@ export interface S3ObjectStoreOptions {
   clientConfig?: S3ClientConfig;
   /** Part size of a streamed upload, in bytes. Default 8 MiB (S3's minimum is 5 MiB). */
   partSize?: number;
+}
+
+type ClientS3 = typeof import("@aws-sdk/client-s3");
+
+// The SDK is loaded on first use, not at import: `@aws-sdk/client-s3` and `@aws-sdk/lib-storage` take
+// over 100 ms to import here (BENCHMARKS.md, cold start), which an HTTP or message function, or an object
+// function that never reads its object, should not pay on every cold start. `@sluice/azure` does the same.
+let clientS3: ClientS3 | undefined;
+let loadingClientS3: Promise<ClientS3> | undefined;
+
+function loadClientS3(): Promise<ClientS3> {
+  loadingClientS3 ??= import("@aws-sdk/client-s3").then((module) => {
+    clientS3 = module;
+    return module;
+  });
+  return loadingClientS3;
+}
+
+/** For the synchronous `client` getter only, when it is read before any operation has loaded the SDK. */
+function requireClientS3(): ClientS3 {
+  clientS3 ??= createRequire(import.meta.url)("@aws-sdk/client-s3") as ClientS3;
+  return clientS3;
 }
 
 function statusOf(error: unknown): number | undefined {
@@ -69,14 +82,24 @@ export class S3ObjectStore implements ObjectStore {
     this.#client = options.client;
   }
 
-  /** The S3 client, created on first use when none was given (a cold start that never reads S3 pays nothing). */
+  /**
+   * The S3 client, created on first use when none was given (a cold start that never reads S3 pays nothing).
+   * Read before any operation (and without `client` given), it loads `@aws-sdk/client-s3` synchronously,
+   * through `require`: in an ESM program that is the SDK's CommonJS build. Pass `client` to use your own.
+   */
   get client(): S3Client {
-    this.#client ??= new S3Client(this.#options.clientConfig ?? {});
+    this.#client ??= new (clientS3 ?? requireClientS3()).S3Client(this.#options.clientConfig ?? {});
     return this.#client;
+  }
+
+  /** The SDK's commands, loaded by the first operation; `this.client` can be read synchronously after it. */
+  async #sdk(): Promise<ClientS3> {
+    return clientS3 ?? loadClientS3();
   }
 
   async get(bucket: string, key: string): Promise<ReadableStream<Uint8Array>> {
     try {
+      const { GetObjectCommand } = await this.#sdk();
       const response = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       if (!response.Body) throw new Error("GetObject returned no body");
       return response.Body.transformToWebStream() as ReadableStream<Uint8Array>;
@@ -89,12 +112,14 @@ export class S3ObjectStore implements ObjectStore {
   async put(bucket: string, key: string, body: ObjectBody, options: PutOptions = {}): Promise<{ etag?: string }> {
     const params = { Bucket: bucket, Key: key, ContentType: options.contentType, Metadata: options.metadata };
     try {
+      const { PutObjectCommand } = await this.#sdk();
       if (typeof body === "string" || body instanceof Uint8Array) {
         const response = await this.client.send(new PutObjectCommand({ ...params, Body: body }));
         return { etag: unquote(response.ETag) };
       }
       // A stream has no length up front: PutObject would need one, so lib-storage buffers parts and sends
       // one PutObject for a small body or a multipart upload, completed only once every part is stored.
+      const { Upload } = await import("@aws-sdk/lib-storage");
       const upload = new Upload({
         client: this.client,
         params: { ...params, Body: body },
@@ -114,6 +139,7 @@ export class S3ObjectStore implements ObjectStore {
    */
   async putIfAbsent(bucket: string, key: string, body: string | Uint8Array, options: PutOptions = {}): Promise<boolean> {
     try {
+      const { PutObjectCommand } = await this.#sdk();
       await this.client.send(
         new PutObjectCommand({
           Bucket: bucket,
@@ -134,6 +160,7 @@ export class S3ObjectStore implements ObjectStore {
 
   async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
     try {
+      const { HeadObjectCommand } = await this.#sdk();
       const response = await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
       const info: ObjectInfo = { key, size: response.ContentLength ?? 0 };
       const etag = unquote(response.ETag);
@@ -153,6 +180,7 @@ export class S3ObjectStore implements ObjectStore {
     do {
       let response: ListObjectsV2CommandOutput;
       try {
+        const { ListObjectsV2Command } = await this.#sdk();
         response = await this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: options.prefix, ContinuationToken: token }));
       } catch (error) {
         throw new StorageError("list", bucket, options.prefix, { cause: error });
@@ -172,6 +200,7 @@ export class S3ObjectStore implements ObjectStore {
   async delete(bucket: string, key: string): Promise<void> {
     try {
       // S3 answers 204 for a key that does not exist, so a missing object needs no special case.
+      const { DeleteObjectCommand } = await this.#sdk();
       await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
     } catch (error) {
       if (isNotFound(error)) return;

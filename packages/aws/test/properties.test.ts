@@ -162,3 +162,21 @@ describe("partial batch failures (property-based)", () => {
     );
   });
 });
+
+describe("API Gateway v2 query strings", () => {
+  it("read exactly as URLSearchParams reads rawQueryString, split by hand or not", async () => {
+    const { queryFromPairs } = await import("@sluice/core");
+    const { fromApiGatewayV2 } = await import("../src/index.js");
+    const { fixture } = await import("./helpers.js");
+    const base = fixture("apigw-v2", "http-api-post") as Record<string, unknown>;
+    const queries = fc
+      .array(fc.oneof(fc.string({ maxLength: 4 }), fc.constantFrom("&", "=", "%", "+", "%2B", "%zz", "?", "tag", "é")), { maxLength: 12 })
+      .map((parts) => parts.join(""));
+    fc.assert(
+      fc.property(queries, (rawQueryString) => {
+        expect(fromApiGatewayV2({ ...base, rawQueryString }).query).toStrictEqual(queryFromPairs(new URLSearchParams(rawQueryString)));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

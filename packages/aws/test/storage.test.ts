@@ -1,4 +1,5 @@
 import { readAllBytes } from "@sluice/core";
+import { S3Client } from "@aws-sdk/client-s3";
 import { describe, expect, inject, it } from "vitest";
 import { S3ObjectStore } from "../src/index.js";
 import { s3rverClient } from "../../../tools/emulators/src/index.js";
@@ -30,5 +31,11 @@ describe("S3ObjectStore beyond the shared suite", () => {
       key: "a",
     });
     await expect(store.put("store-suite", "a", "x")).rejects.toMatchObject({ name: "StorageError", operation: "put" });
+  });
+
+  it("still gives its default client through the synchronous getter, although the SDK is loaded on first use", () => {
+    const store = new S3ObjectStore({ clientConfig: { region: "eu-west-1" } });
+    expect(store.client).toBeInstanceOf(S3Client);
+    expect(store.client).toBe(store.client);
   });
 });

@@ -174,3 +174,41 @@ describe("splitJsonRecords", () => {
     expect(tooLong).toEqual([2]);
   });
 });
+
+describe("the text-only splitters behind event.lines()", () => {
+  it("yield exactly the texts of splitLines and splitJsonRecords, with the same over-long reports", async () => {
+    const { splitLineTexts, splitJsonRecordTexts } = await import("../src/runtime/lines.js");
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.oneof(fc.string(), fc.constantFrom("\n", "\r\n", '{"a":"x\\"}"}', "[1,2]", "é", "{")), { maxLength: 30 }),
+        fc.array(fc.nat(400), { maxLength: 6 }),
+        fc.integer({ min: 1, max: 12 }),
+        async (parts, offsets, maxLineLength) => {
+          const bytes = new TextEncoder().encode(parts.join(""));
+          for (const [numbered, texts] of [
+            [splitLines, splitLineTexts],
+            [splitJsonRecords, splitJsonRecordTexts],
+          ] as const) {
+            const reportsA: Array<[number, number]> = [];
+            const reportsB: Array<[number, number]> = [];
+            const expected: string[] = [];
+            for await (const line of numbered(streamOf(cut(bytes, offsets)), {
+              maxLineLength,
+              onLineTooLong: (head, length) => reportsA.push([head.number, length]),
+            }))
+              expected.push(line.text);
+            const actual: string[] = [];
+            for await (const text of texts(streamOf(cut(bytes, offsets)), {
+              maxLineLength,
+              onLineTooLong: (head, length) => reportsB.push([head.number, length]),
+            }))
+              actual.push(text);
+            expect(actual).toStrictEqual(expected);
+            expect(reportsB).toStrictEqual(reportsA);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -83,6 +83,66 @@ describe("deadlines", () => {
   });
 });
 
+describe("deadlines shared by events in flight", () => {
+  const invoke = (n: number) => ({
+    kind: "invoke" as const,
+    id: String(n),
+    time: "2026-11-23T14:05:00.000Z",
+    payload: { n },
+    provider: "local" as const,
+  });
+
+  it("fails a handler that ignores its signal on time, and each of several concurrent events by its own deadline", async () => {
+    const finished: number[] = [];
+    const fn = defineFunction({
+      name: "overlapping",
+      trigger: triggers.invoke(),
+      timeoutMarginMs: 0,
+      // Never settles for n = 1 and 2 (the signal is ignored); n = 3 settles after 30 ms.
+      handler: (event) =>
+        new Promise((resolve) => {
+          if ((event.payload as { n: number }).n === 3) setTimeout(() => resolve(finished.push(3)), 30);
+        }),
+    });
+    const runtime = createRuntime(fn, { provider: "local", log: silentLogger });
+    const started = Date.now();
+    const late = runtime.dispatch(invoke(1), { invocationId: "late", deadline: started + 250 });
+    const early = runtime.dispatch(invoke(2), { invocationId: "early", deadline: started + 60 });
+    const quick = runtime.dispatch(invoke(3), { invocationId: "quick", deadline: started + 1_000 });
+    const earlyOutcome = await early;
+    const earlyAt = Date.now() - started;
+    expect(earlyOutcome.status).toBe("failed");
+    expect((earlyOutcome as { error: unknown }).error).toBeInstanceOf(TimeoutError);
+    expect(earlyAt).toBeLessThan(240);
+    expect(await quick).toStrictEqual({ status: "ok", value: 1 });
+    const lateOutcome = await late;
+    expect((lateOutcome as { error: unknown }).error).toBeInstanceOf(TimeoutError);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(240);
+    // The shared timer keeps working for events after those.
+    const again = await runtime.dispatch(invoke(2), { invocationId: "again", deadline: Date.now() + 40 });
+    expect((again as { error: unknown }).error).toBeInstanceOf(TimeoutError);
+  });
+
+  it("returns what a handler returns synchronously, and fails one that throws synchronously, with a deadline", async () => {
+    const fn = defineFunction({
+      name: "sync",
+      trigger: triggers.invoke(),
+      handler: ((event: { payload: { n: number } }) => {
+        if (event.payload.n === 0) throw new Error("zero");
+        return event.payload.n * 2;
+      }) as never,
+    });
+    const runtime = createRuntime(fn, { provider: "local", log: silentLogger });
+    expect(await runtime.dispatch(invoke(4), { invocationId: "a", deadline: Date.now() + 10_000 })).toStrictEqual({
+      status: "ok",
+      value: 8,
+    });
+    const failed = await runtime.dispatch(invoke(0), { invocationId: "b", deadline: Date.now() + 10_000 });
+    expect(failed.status).toBe("failed");
+    expect((failed as { error: Error }).error.message).toBe("zero");
+  });
+});
+
 describe("message batches", () => {
   it("retries failed messages, and routes those past maxAttempts to onFailure with their bodies", async () => {
     const routed: FailureReport[] = [];

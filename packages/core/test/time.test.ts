@@ -16,6 +16,14 @@ describe("normalizeIsoTime", () => {
     ["2026-11-23T14:05:00.883", "2026-11-23T14:05:00.883Z"],
     ["2026-11-23 14:05:00Z", "2026-11-23T14:05:00.000Z"],
     ["2026-02-30T00:00:00Z", undefined],
+    // Already canonical strings take a fast path; these are the ones it must not wave through.
+    ["2026-02-29T00:00:00.000Z", undefined],
+    ["2028-02-29T00:00:00.000Z", "2028-02-29T00:00:00.000Z"],
+    ["2100-02-29T00:00:00.000Z", undefined],
+    ["2026-04-31T00:00:00.000Z", undefined],
+    ["2026-13-01T00:00:00.000Z", undefined],
+    ["2026-11-23T14:60:00.000Z", undefined],
+    ["2026-11-23T24:00:00.000Z", "2026-11-24T00:00:00.000Z"],
     ["17/Jun/2024:14:48:13 +0000", undefined],
     ["", undefined],
     ["yesterday", undefined],
@@ -39,6 +47,25 @@ describe("normalizeIsoTime", () => {
           expect(normalizeIsoTime(date.toISOString().replace("Z", "123+00:00"))).toBe(date.toISOString());
         },
       ),
+    );
+  });
+
+  it("gives a canonical string (fast path) the same answer as the same time written with an offset", () => {
+    const digits = (width: number, max: number) => fc.integer({ min: 0, max }).map((n) => String(n).padStart(width, "0"));
+    fc.assert(
+      fc.property(
+        fc.tuple(digits(4, 9999), digits(2, 14), digits(2, 33), digits(2, 25), digits(2, 61), digits(2, 61), digits(3, 999)),
+        ([year, month, day, hour, minute, second, millis]) => {
+          const canonical = `${year}-${month}-${day}T${hour}:${minute}:${second}.${millis}Z`;
+          expect(normalizeIsoTime(canonical)).toBe(normalizeIsoTime(canonical.replace("Z", "+00:00")));
+          // Microseconds (Cloud Storage) and seven digits (Event Grid) take the fast path too.
+          for (const extra of ["456", "4567", "9"]) {
+            const longer = canonical.replace("Z", `${extra}Z`);
+            expect(normalizeIsoTime(longer)).toBe(normalizeIsoTime(longer.replace("Z", "+00:00")));
+          }
+        },
+      ),
+      { numRuns: 5000 },
     );
   });
 });

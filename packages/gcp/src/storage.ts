@@ -1,8 +1,31 @@
+import { createRequire } from "node:module";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ListOptions, ObjectBody, ObjectInfo, ObjectStore, PutOptions } from "@sluice/core";
 import { ObjectNotFoundError, StorageError, normalizeIsoTime } from "@sluice/core";
-import { type File, Storage, type StorageOptions } from "@google-cloud/storage";
+import type { File, Storage, StorageOptions } from "@google-cloud/storage";
+
+type CloudStorage = typeof import("@google-cloud/storage");
+
+// The SDK is loaded on first use, not at import: `@google-cloud/storage` takes over 100 ms to import here
+// (BENCHMARKS.md, cold start), which a function that never touches the store should not pay on every cold
+// start. `@sluice/azure` does the same with `@azure/storage-blob`.
+let cloudStorage: CloudStorage | undefined;
+let loadingCloudStorage: Promise<CloudStorage> | undefined;
+
+function loadCloudStorage(): Promise<CloudStorage> {
+  loadingCloudStorage ??= import("@google-cloud/storage").then((module) => {
+    cloudStorage = module;
+    return module;
+  });
+  return loadingCloudStorage;
+}
+
+/** For the synchronous `storage` getter only, when it is read before any operation has loaded the SDK. */
+function requireCloudStorage(): CloudStorage {
+  cloudStorage ??= createRequire(import.meta.url)("@google-cloud/storage") as CloudStorage;
+  return cloudStorage;
+}
 
 /**
  * Options for {@link GcsObjectStore}.
@@ -81,18 +104,28 @@ export class GcsObjectStore implements ObjectStore {
     this.#storage = options.storage;
   }
 
-  /** The underlying client. */
+  /**
+   * The underlying client. Read before any operation (and without `storage` given), it loads
+   * `@google-cloud/storage` synchronously, through `require`: in an ESM program that is the SDK's CommonJS
+   * build, whose classes are not those of an `import`. Pass `storage` to use your own.
+   */
   get storage(): Storage {
-    this.#storage ??= new Storage(this.#options.storageOptions);
+    this.#storage ??= new (cloudStorage ?? requireCloudStorage()).Storage(this.#options.storageOptions);
     return this.#storage;
   }
 
-  #file(bucket: string, key: string): File {
-    return this.storage.bucket(bucket).file(key);
+  /** The client, after loading the SDK if this is the first operation and no client was given. */
+  async #client(): Promise<Storage> {
+    if (!this.#storage && !cloudStorage) await loadCloudStorage();
+    return this.storage;
+  }
+
+  async #file(bucket: string, key: string): Promise<File> {
+    return (await this.#client()).bucket(bucket).file(key);
   }
 
   async get(bucket: string, key: string): Promise<ReadableStream<Uint8Array>> {
-    const source = this.#file(bucket, key).createReadStream();
+    const source = (await this.#file(bucket, key)).createReadStream();
     // Wait for the first bytes (or the end, or an error) so that a missing object rejects here with
     // ObjectNotFoundError, as the store contract says, rather than later from inside the stream.
     await new Promise<void>((resolve, reject) => {
@@ -117,8 +150,9 @@ export class GcsObjectStore implements ObjectStore {
   }
 
   async put(bucket: string, key: string, body: ObjectBody, options: PutOptions = {}): Promise<{ etag?: string }> {
-    const file = this.#file(bucket, key);
+    let file: File | undefined;
     try {
+      file = await this.#file(bucket, key);
       // resumable: false sends one multipart request; the object appears only when it has all its bytes.
       const sink = file.createWriteStream({
         resumable: false,
@@ -141,7 +175,7 @@ export class GcsObjectStore implements ObjectStore {
    */
   async putIfAbsent(bucket: string, key: string, body: string | Uint8Array, options: PutOptions = {}): Promise<boolean> {
     try {
-      await this.#file(bucket, key).save(typeof body === "string" ? body : Buffer.from(body), {
+      await (await this.#file(bucket, key)).save(typeof body === "string" ? body : Buffer.from(body), {
         resumable: false,
         contentType: options.contentType ?? "application/octet-stream",
         metadata: options.metadata ? { metadata: options.metadata } : undefined,
@@ -156,7 +190,7 @@ export class GcsObjectStore implements ObjectStore {
 
   async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
     try {
-      const [metadata] = await this.#file(bucket, key).getMetadata();
+      const [metadata] = await (await this.#file(bucket, key)).getMetadata();
       return infoOf(key, metadata);
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
@@ -170,7 +204,7 @@ export class GcsObjectStore implements ObjectStore {
       let files: File[];
       let next: { pageToken?: string } | null | undefined;
       try {
-        [files, next] = await this.storage.bucket(bucket).getFiles({
+        [files, next] = await (await this.#client()).bucket(bucket).getFiles({
           prefix: options.prefix,
           autoPaginate: false,
           maxResults: this.#options.pageSize ?? 1000,
@@ -186,7 +220,7 @@ export class GcsObjectStore implements ObjectStore {
 
   async delete(bucket: string, key: string): Promise<void> {
     try {
-      await this.#file(bucket, key).delete({ ignoreNotFound: true });
+      await (await this.#file(bucket, key)).delete({ ignoreNotFound: true });
     } catch (error) {
       throw toStoreError(error, "delete", bucket, key);
     }

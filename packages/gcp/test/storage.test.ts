@@ -59,6 +59,15 @@ afterAll(async () => {
 });
 
 describe("GcsObjectStore", () => {
+  it("still gives its default client through the synchronous getter, although the SDK is loaded on first use", () => {
+    const store = new GcsObjectStore({ storageOptions: { projectId: "sluice-demo" } });
+    // Read first, the getter loads the SDK's CommonJS build (synchronously), so its class is not the one
+    // this ESM test imported: compare by shape.
+    expect(store.storage.constructor.name).toBe(Storage.name);
+    expect(typeof store.storage.bucket).toBe("function");
+    expect(store.storage).toBe(store.storage);
+  });
+
   it("rejects get of a missing object with ObjectNotFoundError naming bucket and key", async () => {
     const store = new GcsObjectStore({ storage: emulatorStorage() });
     const error = await store.get("store-errors", "nothing/here.txt").catch((caught: unknown) => caught);

@@ -18,8 +18,7 @@ export function fromApiGatewayV2(event: unknown, source: "apigw-v2" | "function-
   const request = FieldReader.of(source, event, "");
   const context = request.child("requestContext");
   const http = context.child("http");
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(request.stringMap("headers"))) headers[name.toLowerCase()] = value;
+  const headers = lowerCaseHeaders(request);
   const cookies = request.record.cookies;
   if (Array.isArray(cookies) && cookies.length > 0) {
     if (!cookies.every((cookie) => typeof cookie === "string")) throw request.fail("cookies", "must be an array of strings");
@@ -27,7 +26,7 @@ export function fromApiGatewayV2(event: unknown, source: "apigw-v2" | "function-
   }
   const raw = request.record.rawQueryString;
   let query: HttpEventData["query"];
-  if (typeof raw === "string") query = queryFromPairs(new URLSearchParams(raw));
+  if (typeof raw === "string") query = queryFromRaw(raw);
   else query = queryFromPairs(Object.entries(request.stringMap("queryStringParameters")));
   const epoch = context.record.timeEpoch;
   // A number outside the dates JavaScript holds is no time: undefined, then the error below, never a RangeError.
@@ -69,4 +68,35 @@ export function toApiGatewayV2Response(result: HttpResult): ApiGatewayV2Response
   };
   if (result.cookies.length > 0) response.cookies = [...result.cookies];
   return response;
+}
+
+/** `headers` with lower-case names, in one pass (API Gateway v2 already sends them lower case). */
+function lowerCaseHeaders(request: FieldReader): Record<string, string> {
+  const value = request.record.headers;
+  if (value === undefined || value === null) return {};
+  if (typeof value !== "object" || Array.isArray(value)) return request.stringMap("headers");
+  const headers: Record<string, string> = {};
+  for (const name in value) {
+    if (!Object.hasOwn(value, name)) continue;
+    const item = (value as Record<string, unknown>)[name];
+    if (item === null || item === undefined) continue;
+    if (typeof item !== "string") return request.stringMap("headers"); // raises the error naming the field
+    headers[name.toLowerCase()] = item;
+  }
+  return headers;
+}
+
+/**
+ * `rawQueryString` as `URLSearchParams` reads it. A query with nothing to decode (no `%`, no `+`, no
+ * leading `?`) is split by hand: `URLSearchParams` was a tenth of an HTTP dispatch in the profile.
+ */
+function queryFromRaw(raw: string): HttpEventData["query"] {
+  if (raw.includes("%") || raw.includes("+") || raw.startsWith("?")) return queryFromPairs(new URLSearchParams(raw));
+  const pairs: Array<[string, string]> = [];
+  for (const part of raw.split("&")) {
+    if (part === "") continue;
+    const equals = part.indexOf("=");
+    pairs.push(equals === -1 ? [part, ""] : [part.slice(0, equals), part.slice(equals + 1)]);
+  }
+  return queryFromPairs(pairs);
 }

@@ -22,11 +22,10 @@ export type ObjectItem = { event: ObjectEventData } | { ignored: string };
  * ```
  */
 export function decodeS3Key(raw: string): string {
-  return decodeURIComponent(raw.replace(/\+/g, " "));
+  const spaced = raw.includes("+") ? raw.replaceAll("+", " ") : raw;
+  return spaced.includes("%") ? decodeURIComponent(spaced) : spaced;
 }
 
-/** Event names that mean the object now exists with new content. */
-const CREATED = /^ObjectCreated:/;
 /**
  * Event names that mean the object is gone. `LifecycleExpiration:Delete` and `:DeleteMarkerCreated` are
  * deletions without the `ObjectRemoved:` prefix (S3 User Guide, "Supported event types").
@@ -47,11 +46,13 @@ const DELETED = /^(ObjectRemoved:|LifecycleExpiration:(Delete|DeleteMarkerCreate
  */
 export function fromS3Notification(event: unknown, path = ""): ObjectItem[] {
   const root = FieldReader.of("s3", event, path);
-  return root.array("Records").map((record, index) => fromS3Record(record, root.at(`Records[${index}]`)));
+  const records = root.array("Records");
+  const items: ObjectItem[] = new Array(records.length);
+  for (let index = 0; index < records.length; index++) items[index] = fromS3Record(root.item("Records", index, records[index]));
+  return items;
 }
 
-function fromS3Record(value: unknown, path: string): ObjectItem {
-  const record = FieldReader.of("s3", value, path);
+function fromS3Record(record: FieldReader): ObjectItem {
   if (record.record.eventSource !== "aws:s3") {
     throw record.fail("eventSource", `must be "aws:s3", got ${describe(record.record.eventSource)}`);
   }
@@ -61,7 +62,7 @@ function fromS3Record(value: unknown, path: string): ObjectItem {
     throw record.fail("eventVersion", `major version 2 is supported, got ${describe(eventVersion)}`);
   }
   const eventName = record.string("eventName");
-  const kind = CREATED.test(eventName) ? "object.created" : DELETED.test(eventName) ? "object.deleted" : undefined;
+  const kind = eventName.startsWith("ObjectCreated:") ? "object.created" : DELETED.test(eventName) ? "object.deleted" : undefined;
   if (!kind) return { ignored: `S3 ${eventName} is neither a creation nor a deletion` };
 
   const s3 = record.child("s3");
@@ -108,7 +109,7 @@ export function optionalSize(reader: FieldReader, field: string): number | undef
 }
 
 export function unquote(etag: string): string {
-  return etag.replace(/^"|"$/g, "");
+  return etag.startsWith('"') || etag.endsWith('"') ? etag.replace(/^"|"$/g, "") : etag;
 }
 
 /**
