@@ -83,6 +83,36 @@ describe("deadlines", () => {
   });
 });
 
+describe("the context a handler gets", () => {
+  it("works destructured: quarantine, remainingMs, log and signal need no this", async () => {
+    const reports: FailureReport[] = [];
+    let remaining = -1;
+    let aborted: boolean | undefined;
+    const fn = defineFunction({
+      name: "destructured",
+      trigger: triggers.invoke(),
+      onFailure: destinations.custom((report: FailureReport) => {
+        reports.push(report);
+      }),
+      handler: (_event, { quarantine, remainingMs, log, signal }) => {
+        remaining = remainingMs();
+        aborted = signal.aborted;
+        log.debug("destructured");
+        quarantine({ error: new Error("bad record"), line: 3, raw: "x" });
+        return "done";
+      },
+    });
+    const outcome = await createRuntime(fn, { provider: "local", log: silentLogger }).dispatch(
+      { kind: "invoke", id: "1", time: "2026-11-23T14:05:00.000Z", payload: null, provider: "local" },
+      { invocationId: "inv-1", deadline: Date.now() + 60_000 },
+    );
+    expect(outcome).toEqual({ status: "ok", value: "done" });
+    expect(remaining).toBeGreaterThan(50_000);
+    expect(aborted).toBe(false);
+    expect(reports[0]?.failures).toMatchObject([{ line: 3, raw: "x", error: { message: "bad record" } }]);
+  });
+});
+
 describe("deadlines shared by events in flight", () => {
   const invoke = (n: number) => ({
     kind: "invoke" as const,

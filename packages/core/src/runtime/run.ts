@@ -133,6 +133,8 @@ class RunContext implements Context {
   #abortedWith: unknown;
   #log: Logger | undefined;
   #native: Context["native"] | undefined;
+  #remainingMs: (() => number) | undefined;
+  #quarantine: ((item: QuarantineItem) => void) | undefined;
 
   constructor(shared: ContextShared, invocation: InvocationInfo, deadline: number, budget: number, quarantined: QuarantineItem[]) {
     this.provider = shared.provider;
@@ -146,8 +148,12 @@ class RunContext implements Context {
     this.#quarantined = quarantined;
   }
 
-  remainingMs(): number {
-    return Math.max(0, this.deadline - this.#shared.now());
+  // `remainingMs` and `quarantine` are getters returning functions made on first use, not methods: a
+  // handler that destructures its context (`(event, { quarantine, remainingMs }) => …`) calls them
+  // without `this`, and a prototype method would then fail.
+  get remainingMs(): () => number {
+    this.#remainingMs ??= () => Math.max(0, this.deadline - this.#shared.now());
+    return this.#remainingMs;
   }
 
   get signal(): AbortSignal {
@@ -168,8 +174,11 @@ class RunContext implements Context {
     return this.#native;
   }
 
-  quarantine(item: QuarantineItem): void {
-    this.#quarantined.push(item);
+  get quarantine(): (item: QuarantineItem) => void {
+    this.#quarantine ??= (item) => {
+      this.#quarantined.push(item);
+    };
+    return this.#quarantine;
   }
 
   [ABORT](reason: unknown): void {
