@@ -324,8 +324,9 @@ export class AzureMessaging implements MessageSender {
       let inBatch: number[] = [];
       try {
         let batch = await producer.createBatch(options);
+        /** Sends the batch; `false` when the hub refused it. */
         const flush = async () => {
-          if (inBatch.length === 0) return;
+          if (inBatch.length === 0) return true;
           const sent = inBatch;
           inBatch = [];
           try {
@@ -333,8 +334,10 @@ export class AzureMessaging implements MessageSender {
           } catch (error) {
             // A batch is one AMQP message: the hub accepts or refuses it whole.
             for (const index of sent) failed.push(hubFailure(index, name, error));
+            return false;
           }
           batch = await producer.createBatch(options);
+          return true;
         };
         for (; position < indexes.length; position++) {
           const index = indexes[position] as number;
@@ -343,7 +346,21 @@ export class AzureMessaging implements MessageSender {
             inBatch.push(index);
             continue;
           }
-          await flush();
+          if (!(await flush())) {
+            if (key !== undefined) {
+              // The key's later events wait for sendAll's next attempt: sent now, they would overtake the
+              // refused ones, and the partition would hold the key's events out of order.
+              for (const later of indexes.slice(position)) {
+                failed.push({
+                  index: later,
+                  reason: `Event Hubs ${name}: held back: an earlier batch with partition key ${JSON.stringify(key)} was refused`,
+                  retryable: true,
+                });
+              }
+              return;
+            }
+            batch = await producer.createBatch(options);
+          }
           if (batch.tryAdd(event)) inBatch.push(index);
           else
             failed.push({

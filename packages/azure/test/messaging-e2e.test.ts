@@ -277,7 +277,7 @@ describe("destination names Azure cannot have", () => {
 describe("stream destinations end to end: Event Hubs on the protocol-level AMQP server (not the service)", () => {
   let server: EventHubsProtocolServer;
   beforeAll(async () => {
-    server = await startEventHubsProtocolServer({ hubs: ["readings", "refusals", "doomed"] });
+    server = await startEventHubsProtocolServer({ hubs: ["readings", "refusals", "doomed", "ordered"] });
   });
   afterAll(async () => {
     await server.stop();
@@ -349,6 +349,27 @@ describe("stream destinations end to end: Event Hubs on the protocol-level AMQP 
       const stored = server.received("refusals").map((event) => event.body.toString());
       expect(stored.sort()).toEqual(["a1", "a2", "b1", "b2", "c1", "c2"]);
       expect(server.deliveries("refusals")).toBe(4);
+    } finally {
+      await messaging.close();
+    }
+  });
+
+  it("holds back a key's later batches once one is refused, so that they cannot overtake it in the partition", async () => {
+    // Batches of one event each (the second does not fit beside the first), all with the key "k".
+    const messaging = new AzureMessaging({ env: { EventHubsConnection: server.connectionString }, maxEventBatchBytes: 4096 });
+    try {
+      server.refuseNext("ordered", 1);
+      const messages = [1, 2, 3].map((n) => ({ body: new Uint8Array(2500).fill(0x30 + n), attributes: {}, key: "k" }));
+      const first = await messaging.send({ kind: "stream", name: "ordered" }, messages);
+      expect(first.failed.map((failure) => [failure.index, failure.retryable])).toEqual([
+        [0, true],
+        [1, true],
+        [2, true],
+      ]);
+      expect(first.failed[1]?.reason).toMatch(/held back: an earlier batch with partition key "k" was refused/);
+      expect(server.received("ordered")).toEqual([]);
+      await sendAll(messaging, { kind: "stream", name: "ordered" }, messages, { sleep: async () => {} });
+      expect(server.received("ordered").map((event) => event.body[0])).toEqual([0x31, 0x32, 0x33]);
     } finally {
       await messaging.close();
     }
