@@ -5,6 +5,7 @@ import {
   ConfigurationError,
   type MessageData,
   type MessageLimits,
+  type MessageSendFailure,
   type MessageSender,
   type MessageTarget,
   type OutgoingMessage,
@@ -69,18 +70,26 @@ export class LocalMessaging implements MessageSender {
     return join(this.root, name);
   }
 
-  async send(target: MessageTarget, messages: OutgoingMessage[]): Promise<{ failed: [] }> {
+  async send(target: MessageTarget, messages: OutgoingMessage[]): Promise<{ failed: MessageSendFailure[] }> {
     const directory = this.directory(target.name);
     await mkdir(join(directory, TEMP_DIR), { recursive: true });
-    for (const message of messages) {
+    for (const [index, message] of messages.entries()) {
       const time = new Date().toISOString();
       // Sortable: the time, then a per-process sequence, then a random part against other processes.
       const id = `${Date.now().toString().padStart(15, "0")}-${(this.#sequence++).toString().padStart(9, "0")}-${randomUUID().slice(0, 8)}`;
       const file: LocalMessageFile = { id, time, body: Buffer.from(message.body).toString("base64"), attributes: message.attributes };
       if (message.key !== undefined) file.key = message.key;
       const temp = join(directory, TEMP_DIR, `${id}.json`);
-      await writeFile(temp, JSON.stringify(file));
-      await rename(temp, join(directory, `${id}.json`));
+      try {
+        await writeFile(temp, JSON.stringify(file));
+        await rename(temp, join(directory, `${id}.json`));
+      } catch (error) {
+        // The messages written so far are sent: report this one and the rest (so that they keep their
+        // order), never throw, which would have sendAll write the earlier ones a second time.
+        await rm(temp, { force: true }).catch(() => {});
+        const reason = `local messaging: writing to ${directory} failed: ${error instanceof Error ? error.message : String(error)}`;
+        return { failed: messages.slice(index).map((_message, offset) => ({ index: index + offset, reason, retryable: true })) };
+      }
     }
     return { failed: [] };
   }

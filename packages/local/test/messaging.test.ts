@@ -8,8 +8,10 @@ import {
   defineFunction,
   destinations,
   readAllBytes,
+  sendAll,
   triggers,
   type MessagesEvent,
+  type OutgoingMessage,
 } from "@sluice/core";
 import { describeMessageSender } from "@sluice/core/testing";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -37,6 +39,28 @@ describe("local messaging", () => {
         return messages.map((message) => ({ body: message.body, attributes: message.attributes, key: message.group }));
       },
     };
+  });
+
+  it("reports the messages it could not write instead of throwing, so that those written are not written again", async () => {
+    const dir = await tempRoot("partial");
+    roots.push(dir.remove);
+    const messaging = new LocalMessaging({ root: dir.root });
+    const target = { kind: "queue" as const, name: "partial" };
+    const text = (value: string) => new TextEncoder().encode(value);
+    // The second message cannot be written (its file cannot be serialized), as a full disk would refuse it.
+    const messages: OutgoingMessage[] = [
+      { body: text("a"), attributes: {} },
+      { body: text("b"), attributes: { bad: 1n as unknown as string } },
+      { body: text("c"), attributes: {} },
+    ];
+    const { failed } = await messaging.send(target, messages);
+    expect(failed.map((failure) => [failure.index, failure.retryable])).toEqual([
+      [1, true],
+      [2, true],
+    ]);
+    await expect(sendAll(messaging, target, messages, { sleep: async () => {} })).rejects.toBeInstanceOf(MessageDeliveryError);
+    const written = (await messaging.peek(target.name, 100)).map((message) => new TextDecoder().decode(message.body));
+    expect(written).toEqual(["a", "a"]);
   });
 
   it("refuses a name that would leave its root", () => {
