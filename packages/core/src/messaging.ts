@@ -76,7 +76,13 @@ export interface ClaimCheck {
 export class MessageDeliveryError extends SluiceError {
   readonly target: MessageTarget;
   readonly failures: Array<{ index: number; reason: string }>;
-  constructor(provider: ProviderName, target: MessageTarget, total: number, failures: Array<{ index: number; reason: string }>) {
+  constructor(
+    provider: ProviderName,
+    target: MessageTarget,
+    total: number,
+    failures: Array<{ index: number; reason: string }>,
+    options?: { cause?: unknown },
+  ) {
     const sample = failures
       .slice(0, 3)
       .map((failure) => `#${failure.index}: ${failure.reason}`)
@@ -84,6 +90,7 @@ export class MessageDeliveryError extends SluiceError {
     super(
       "MESSAGE_DELIVERY",
       `${provider}: ${failures.length} of ${total} messages to ${target.kind} ${target.name} were not accepted (${sample}${failures.length > 3 ? "; …" : ""})`,
+      options,
     );
     this.name = "MessageDeliveryError";
     this.target = target;
@@ -175,6 +182,10 @@ export async function sendAll(
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   let pending = messages.map((_message, index) => index);
   let lastReasons = new Map<number, string>();
+  // A sender that throws a ConfigurationError (a missing SDK, a topic name the service cannot have, no
+  // project or credentials) cannot succeed on another attempt: it is not retried, and it is the cause of
+  // the MessageDeliveryError, so that the provider's typed error is not lost.
+  let configurationError: ConfigurationError | undefined;
   for (let attempt = 1; pending.length > 0; attempt++) {
     const subset = pending.map((index) => messages[index] as OutgoingMessage);
     const refused: number[] = [];
@@ -202,7 +213,9 @@ export async function sendAll(
         ({ failed } = await sender.send(target, batchMessages));
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
-        failed = batch.map((_position, index) => ({ index, reason, retryable: true }));
+        const retryable = !(error instanceof ConfigurationError);
+        if (!retryable) configurationError = error as ConfigurationError;
+        failed = batch.map((_position, index) => ({ index, reason, retryable }));
       }
       for (const failure of failed) {
         const original = pending[batch[failure.index] as number] as number;
@@ -225,5 +238,6 @@ export async function sendAll(
     target,
     messages.length,
     pending.map((index) => ({ index, reason: lastReasons.get(index) ?? "refused" })),
+    configurationError ? { cause: configurationError } : undefined,
   );
 }

@@ -138,6 +138,24 @@ describe("sendAll", () => {
     expect(sent).toEqual(["a", "b", "c", "d"]);
   });
 
+  it("does not retry a send that throws a ConfigurationError, and keeps it as the cause", async () => {
+    let calls = 0;
+    const misconfigured = new ConfigurationError("gcp Pub/Sub: projectId: no project for topic readings");
+    const sender: MessageSender = {
+      provider: "gcp",
+      limits: () => roomy,
+      async send() {
+        calls++;
+        throw misconfigured;
+      },
+    };
+    const error = await sendAll(sender, target, [text("a"), text("b")], noSleep).catch((caught) => caught);
+    expect(error).toBeInstanceOf(MessageDeliveryError);
+    expect(error.cause).toBe(misconfigured);
+    expect(error.failures.map((failure: { index: number }) => failure.index)).toEqual([0, 1]);
+    expect(calls).toBe(1);
+  });
+
   it("stops retrying when the deadline leaves no room for the back-off", async () => {
     const { sender, calls } = scriptedSender(roomy, () => true);
     await expect(sendAll(sender, target, [text("a")], { ...noSleep, remainingMs: () => 10, backoffMs: 100 })).rejects.toBeInstanceOf(
