@@ -231,6 +231,38 @@ describe("stream and queue destinations, run locally end to end", () => {
     expect(sent?.attributes[HOPS_ATTRIBUTE]).toBe("3");
   });
 
+  it("fails with a named error, sending nothing, when a key, an attribute or a message is not what a message can carry", async () => {
+    const { messaging, options } = setup();
+    const cases = [
+      {
+        destination: destinations.stream({ name: "readings", key: () => 42 as unknown as string }),
+        why: /key of message 0 must be a string or undefined, got number/,
+      },
+      {
+        destination: destinations.stream({ name: "readings", attributes: () => ({ unit: 1 }) as unknown as Record<string, string> }),
+        why: /attribute "unit" of message 0 must be a string, got number/,
+      },
+      {
+        destination: destinations.stream({ name: "readings", attributes: () => "unit" as never }),
+        why: /attributes of message 0 must be an object/,
+      },
+      {
+        destination: destinations.stream({ name: "readings", messages: () => ["fine", { big: 1n }] }),
+        why: /message 1 cannot be serialized as JSON/,
+      },
+    ];
+    for (const { destination, why } of cases) {
+      const produce = defineFunction({ name: "produce", trigger: triggers.invoke(), destination, handler: () => ["a", "b"] });
+      const outcome = await toLocal(produce, options).invoke({ kind: "invoke", payload: null });
+      expect(outcome.status).toBe("failed");
+      const error = outcome.status === "failed" ? (outcome.error as { code?: string; message?: string }) : undefined;
+      expect(error?.code).toBe("BAD_MESSAGE");
+      expect(error?.message).toMatch(/^destination stream readings: /);
+      expect(error?.message).toMatch(why);
+    }
+    expect(await messaging.peek("readings", 10)).toEqual([]);
+  });
+
   it("says why when the messaging refuses what is sent", async () => {
     const { options } = setup();
     const refusing = Object.assign(new LocalMessaging({ root: join(dir.root, "refusing") }), {

@@ -631,11 +631,38 @@ export function createRuntime(fn: SluiceFunction, options: RuntimeOptions): Func
     const limits = sender.limits(target);
     const size = (message: OutgoingMessage) => (sender.size ? sender.size(target, message) : defaultMessageSize(message));
     const messages: OutgoingMessage[] = [];
-    for (const item of items) {
-      const attributes: Record<string, string> = { ...destination.attributes?.(item, args) };
+    const where = `${role} ${destination.kind} ${destination.name}`;
+    for (const [index, item] of items.entries()) {
+      const given: unknown = destination.attributes?.(item, args);
+      if (given !== undefined && (typeof given !== "object" || given === null || Array.isArray(given))) {
+        throw new SluiceError(
+          "BAD_MESSAGE",
+          `${where}: attributes of message ${index} must be an object of strings, got ${describe(given)}`,
+        );
+      }
+      for (const [name, value] of Object.entries(given ?? {})) {
+        if (typeof value !== "string") {
+          throw new SluiceError(
+            "BAD_MESSAGE",
+            `${where}: attribute ${JSON.stringify(name)} of message ${index} must be a string, got ${describe(value)}`,
+          );
+        }
+      }
+      const attributes: Record<string, string> = { ...(given as Record<string, string> | undefined) };
       attributes[HOPS_ATTRIBUTE] = hops;
-      const message: OutgoingMessage = { body: messageBody(item), attributes };
-      const key = destination.key?.(item, args);
+      let body: Uint8Array;
+      try {
+        body = messageBody(item);
+      } catch (error) {
+        throw error instanceof SluiceError
+          ? error
+          : new SluiceError("BAD_MESSAGE", `${where}: message ${index} cannot be serialized as JSON`, { cause: error });
+      }
+      const message: OutgoingMessage = { body, attributes };
+      const key: unknown = destination.key?.(item, args);
+      if (key !== undefined && typeof key !== "string") {
+        throw new SluiceError("BAD_MESSAGE", `${where}: key of message ${index} must be a string or undefined, got ${describe(key)}`);
+      }
       if (key !== undefined) message.key = key;
       messages.push(
         size(message) > limits.maxMessageBytes ? await claimCheck(destination, message, item, limits.maxMessageBytes, size) : message,
@@ -722,6 +749,11 @@ export function createRuntime(fn: SluiceFunction, options: RuntimeOptions): Func
 }
 
 const utf8 = new TextDecoder();
+
+/** A value's type for an error message, without its content (which may be a payload). */
+function describe(value: unknown): string {
+  return value === null ? "null" : Array.isArray(value) ? "an array" : typeof value;
+}
 
 function inReceivedOrder<T extends { message: MessageData }>(received: MessagesEventData, failures: T[]): T[] {
   const position = new Map(received.messages.map((message, index) => [message.id, index]));
