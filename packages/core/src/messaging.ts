@@ -177,6 +177,15 @@ export async function sendAll(
 ): Promise<void> {
   if (messages.length === 0) return;
   const limits = sender.limits(target);
+  for (const field of ["maxMessageBytes", "maxBatchMessages", "maxBatchBytes"] as const) {
+    // A limit from a mistyped option or an unset variable (NaN, 0, a string) would otherwise cut no
+    // batches at all, and the service would refuse what it was sent.
+    if (!Number.isSafeInteger(limits[field]) || limits[field] < 1) {
+      throw new ConfigurationError(
+        `${sender.provider} messaging: limits.${field} for ${target.kind} ${target.name} must be a positive integer, got ${String(limits[field])}`,
+      );
+    }
+  }
   const size = (message: OutgoingMessage) => (sender.size ? sender.size(target, message) : defaultMessageSize(message));
   const attempts = Math.max(1, options.attempts ?? 4);
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));

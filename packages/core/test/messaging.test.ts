@@ -156,6 +156,16 @@ describe("sendAll", () => {
     expect(calls).toBe(1);
   });
 
+  it("refuses limits that cannot cut batches, naming the provider and the limit", async () => {
+    for (const bad of [Number.NaN, 0, "1000" as unknown as number]) {
+      const { sender, calls } = scriptedSender({ ...roomy, maxBatchBytes: bad }, () => undefined);
+      await expect(sendAll(sender, target, [text("a")], noSleep)).rejects.toThrow(
+        /local messaging: limits.maxBatchBytes for stream readings must be a positive integer/,
+      );
+      expect(calls).toEqual([]);
+    }
+  });
+
   it("stops retrying when the deadline leaves no room for the back-off", async () => {
     const { sender, calls } = scriptedSender(roomy, () => true);
     await expect(sendAll(sender, target, [text("a")], { ...noSleep, remainingMs: () => 10, backoffMs: 100 })).rejects.toBeInstanceOf(
