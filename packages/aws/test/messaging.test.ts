@@ -282,6 +282,30 @@ describe("AwsMessaging on Kinesis Data Streams (kinesalite, a real Kinesis imple
     expect(utf8.decode(record.Data)).toBe(`{"sluice-claim-check":${utf8.decode(pointer)}}`);
   });
 
+  it("reports a throttled record by its own index when a record before it was refused before the call", async () => {
+    const name = unique("mixed");
+    await kinesis.createStream(name);
+    const body = (record: { Data: string }) => Buffer.from(record.Data, "base64").toString("utf8");
+    kinesis.refuse((record) => (body(record) === "c" ? "ProvisionedThroughputExceededException" : undefined));
+    try {
+      // "a" never reaches Kinesis (its partition key is too long): the call holds b, c, d at positions 0, 1, 2.
+      const { failed } = await messaging().send({ kind: "stream", name }, [
+        { body: text.encode("a"), attributes: {}, key: "k".repeat(257) },
+        { body: text.encode("b"), attributes: {} },
+        { body: text.encode("c"), attributes: {} },
+        { body: text.encode("d"), attributes: {} },
+      ]);
+      expect(failed.map(({ index, retryable }) => ({ index, retryable }))).toEqual([
+        { index: 0, retryable: false },
+        { index: 2, retryable: true },
+      ]);
+      expect(failed[1]?.reason).toMatch(/^Kinesis ProvisionedThroughputExceededException/);
+    } finally {
+      kinesis.refuse(undefined);
+    }
+    expect((await kinesis.records(name)).map(({ record }) => utf8.decode(record.Data)).sort()).toEqual(["b", "d"]);
+  });
+
   it("says which stream does not exist, without retrying", async () => {
     const error = await sendAll(messaging(), { kind: "stream", name: "no-such-stream" }, [
       { body: text.encode("x"), attributes: {} },
