@@ -89,6 +89,22 @@ describe.skipIf(skip !== undefined)(`Pub/Sub on the Pub/Sub emulator${skip ? ` (
     expect((error as MessageDeliveryError).failures.map((failure) => failure.index)).toEqual([0, 1, 2]);
   });
 
+  it("reports a publish failure by the message's own index when a message before it was refused before publishing", async () => {
+    const sender = emulatorMessaging();
+    senders.push(sender);
+    const target = { kind: "queue" as const, name: uniqueName("missing") };
+    const result = await sender.send(target, [
+      { body: new Uint8Array(0), attributes: {} },
+      { body: new TextEncoder().encode("b"), attributes: {} },
+      { body: new TextEncoder().encode("c"), attributes: {} },
+    ]);
+    expect(result.failed.map(({ index, reason }) => [index, /NOT_FOUND/.test(reason)])).toEqual([
+      [0, false],
+      [1, true],
+      [2, true],
+    ]);
+  });
+
   it("toCloudFunction sends through the messaging option it is given", async () => {
     const { sender, target, receive } = await subject("queue");
     const fn = defineFunction({
