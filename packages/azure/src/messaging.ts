@@ -152,6 +152,23 @@ export class AzureMessaging implements MessageSender {
   readonly #producers = new Map<string, Promise<EventHubProducerClient>>();
 
   constructor(options: AzureMessagingOptions = {}) {
+    // A NaN concurrency (from an unset variable) would start no sender at all and report every message sent.
+    const concurrency = options.queueConcurrency;
+    if (concurrency !== undefined && (!Number.isSafeInteger(concurrency) || concurrency < 1)) {
+      throw new AzureMessagingConfigurationError(
+        "Storage Queue",
+        "queueConcurrency",
+        `must be a positive integer, got ${String(concurrency)}`,
+      );
+    }
+    const batchBytes = options.maxEventBatchBytes;
+    if (batchBytes !== undefined && (!Number.isSafeInteger(batchBytes) || batchBytes <= EVENT_BATCH_RESERVE_BYTES)) {
+      throw new AzureMessagingConfigurationError(
+        "Event Hubs",
+        "maxEventBatchBytes",
+        `must be an integer over ${EVENT_BATCH_RESERVE_BYTES} (the hub's largest batch: 1048576, or 262144 on Basic), got ${String(batchBytes)}`,
+      );
+    }
     this.#options = options;
     if (options.queueServiceClient) this.#queueService = Promise.resolve(options.queueServiceClient);
   }

@@ -127,3 +127,20 @@ describe("Azure Event Hubs on the protocol-level AMQP server (not the service)",
     }
   });
 });
+
+describe("AzureMessaging options", () => {
+  it("refuses a queue concurrency or an event batch size that cannot work, naming the service and the option", () => {
+    // queueConcurrency NaN started no sender at all: every message was reported sent and none was.
+    for (const queueConcurrency of [Number.NaN, 0, 1.5]) {
+      expect(() => new AzureMessaging({ queueConcurrency })).toThrow(
+        expect.objectContaining({ name: "AzureMessagingConfigurationError", service: "Storage Queue", field: "queueConcurrency" }),
+      );
+    }
+    for (const maxEventBatchBytes of [Number.NaN, 1024, 500]) {
+      expect(() => new AzureMessaging({ maxEventBatchBytes })).toThrow(
+        expect.objectContaining({ name: "AzureMessagingConfigurationError", service: "Event Hubs", field: "maxEventBatchBytes" }),
+      );
+    }
+    expect(() => new AzureMessaging({ queueConcurrency: 4, maxEventBatchBytes: 262_144 })).not.toThrow();
+  });
+});
