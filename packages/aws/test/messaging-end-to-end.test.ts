@@ -116,6 +116,26 @@ describe("a queue destination on SQS (fauxqs), end to end through toLambda", () 
     expect(onward?.MessageAttributes?.[HOPS_ATTRIBUTE]?.StringValue).toBe("2");
   });
 
+  it("on a FIFO queue, keeps equal messages of one output and drops the repeats of a redelivered input", async () => {
+    const name = `${unique("alerts")}.fifo`;
+    const queue = await sqs.createQueue(name, { FifoQueue: "true" });
+    const produce = defineFunction({
+      name: "produce",
+      trigger: triggers.invoke(),
+      destination: destinations.queue({ name, key: () => "sensor-1" }),
+      handler: () => ["alert", "alert", "calm"],
+    });
+    const lambda = toLambda(produce, { s3: s3Client(), messaging: messaging(), log: quiet });
+    // The same request twice, as Lambda retries an asynchronous invocation: the same ids, deduplicated.
+    await lambda({}, lambdaContext("req-fifo-1"));
+    await lambda({}, lambdaContext("req-fifo-1"));
+    const first = await sqs.receive(queue.url, 4);
+    expect(first.map((message) => message.Body)).toEqual(["alert", "alert", "calm"]);
+    // Another request is another input: its messages are new.
+    await lambda({}, lambdaContext("req-fifo-2"));
+    expect((await sqs.receive(queue.url, 3)).map((message) => message.Body)).toEqual(["alert", "alert", "calm"]);
+  });
+
   it("creates the SQS client on the first send from the environment Lambda gives ($AWS_REGION, credentials, $AWS_ENDPOINT_URL_SQS)", async () => {
     const name = unique("from-env");
     const queue = await sqs.createQueue(name);

@@ -226,7 +226,17 @@ export async function sendAll(
         if (!retryable) configurationError = error as ConfigurationError;
         failed = batch.map((_position, index) => ({ index, reason, retryable }));
       }
+      const seen = new Set<number>();
       for (const failure of failed) {
+        if (!Number.isInteger(failure.index) || failure.index < 0 || failure.index >= batch.length) {
+          throw new SluiceError(
+            "BAD_SENDER",
+            `${sender.provider} sender reported a refusal of message ${failure.index} in a batch of ${batch.length}: it cannot be matched to a message`,
+          );
+        }
+        // A sender that names one message twice must not make it be sent twice.
+        if (seen.has(failure.index)) continue;
+        seen.add(failure.index);
         const original = pending[batch[failure.index] as number] as number;
         refused.push(original);
         reasons.set(original, failure.reason);

@@ -166,6 +166,24 @@ describe("sendAll", () => {
     }
   });
 
+  it("sends a message once however often a sender names it, and refuses an index it cannot match", async () => {
+    let calls = 0;
+    const sent: string[] = [];
+    const doubled: MessageSender = {
+      provider: "aws",
+      limits: () => roomy,
+      async send(_target, messages) {
+        calls++;
+        sent.push(...messages.map(decode));
+        return { failed: calls === 1 ? [0, 0].map((index) => ({ index, reason: "twice", retryable: true })) : [] };
+      },
+    };
+    await sendAll(doubled, target, ["a", "b"].map(text), noSleep);
+    expect(sent).toEqual(["a", "b", "a"]);
+    const wild: MessageSender = { ...doubled, send: async () => ({ failed: [{ index: 7, reason: "?", retryable: true }] }) };
+    await expect(sendAll(wild, target, [text("a")], noSleep)).rejects.toThrow(/refusal of message 7 in a batch of 1/);
+  });
+
   it("stops retrying when the deadline leaves no room for the back-off", async () => {
     const { sender, calls } = scriptedSender(roomy, () => true);
     await expect(sendAll(sender, target, [text("a")], { ...noSleep, remainingMs: () => 10, backoffMs: 100 })).rejects.toBeInstanceOf(

@@ -216,6 +216,30 @@ describe("message batches", () => {
     expect(routed[0]?.failures[0]).toMatchObject({ messageId: "m1", data: { bodyBase64: "//4A" } });
   });
 
+  it("routes the whole batch to onFailure when its output cannot be written and the platform will not redeliver", async () => {
+    const routed: FailureReport[] = [];
+    const fn = defineFunction({
+      name: "output-down",
+      trigger: triggers.messages({ source: "stream", name: "hub" }),
+      destination: destinations.custom(() => {
+        throw new Error("stream throttled");
+      }),
+      onFailure: destinations.custom((report: FailureReport) => {
+        routed.push(report);
+      }),
+      handler: (event) => event.messages.length,
+    });
+    const runtime = createRuntime(fn, { provider: "local", log: silentLogger });
+    const outcome = await runtime.dispatch(batch(["a", "b"]), { invocationId: "i", redelivers: false });
+    expect(outcome).toStrictEqual({ status: "messages", failedMessageIds: [], routedMessageIds: ["m0", "m1"] });
+    expect(routed[0]?.failures.map((failure) => [failure.messageId, failure.raw, failure.error.message])).toEqual([
+      ["m0", "a", "stream throttled"],
+      ["m1", "b", "stream throttled"],
+    ]);
+    // Where the platform redelivers, the batch is retried instead.
+    expect((await runtime.dispatch(batch(["a"]), { invocationId: "j" })).status).toBe("failed");
+  });
+
   it("fails the invocation when messages cannot be redelivered and onFailure cannot take them", async () => {
     const fn = defineFunction({
       name: "nowhere",

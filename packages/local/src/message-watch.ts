@@ -23,6 +23,7 @@ export interface MessageWatchOptions {
 export class MessageWatcher {
   readonly #attempts = new Map<string, number>();
   readonly #given = new Set<string>();
+  readonly #reported = new Set<string>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
   #running: Promise<boolean> | undefined;
@@ -65,6 +66,11 @@ export class MessageWatcher {
   /** Runs one batch; resolves whether there was anything to run. */
   async poll(): Promise<boolean> {
     const waiting = await this.messaging.peek(this.trigger.name, Number.MAX_SAFE_INTEGER);
+    for (const path of this.messaging.unreadable) {
+      if (this.#reported.has(path)) continue;
+      this.#reported.add(path);
+      this.log.error("a file in the queue is not a message; skipped and left in place", { name: this.trigger.name, path });
+    }
     const ready = waiting.filter((message) => !this.#given.has(message.id)).slice(0, Math.max(1, this.options.batchSize ?? 10));
     if (ready.length === 0) return false;
     const retries = Math.max(0, this.options.retries ?? 2);

@@ -52,6 +52,8 @@ export class LocalMessaging implements MessageSender {
   readonly root: string;
   readonly #limits: MessageLimits;
   #sequence = 0;
+  /** Files in a stream or queue directory that are not messages, skipped by {@link LocalMessaging.peek}. */
+  readonly unreadable = new Set<string>();
 
   constructor(options: LocalMessagingOptions = {}) {
     this.root = options.root ?? process.env.SLUICE_LOCAL_MESSAGES ?? ".sluice/messages";
@@ -105,8 +107,18 @@ export class LocalMessaging implements MessageSender {
       throw error;
     }
     const messages: MessageData[] = [];
-    for (const entry of names.slice(0, max)) {
-      const file = JSON.parse(await readFile(join(directory, entry), "utf8")) as LocalMessageFile;
+    for (const entry of names) {
+      if (messages.length >= max) break;
+      let file: LocalMessageFile;
+      try {
+        file = JSON.parse(await readFile(join(directory, entry), "utf8")) as LocalMessageFile;
+        if (typeof file?.id !== "string" || typeof file.body !== "string") throw new Error("no id or body");
+      } catch {
+        // Not a message this class wrote (a stray or hand-edited file): left in place, skipped, and
+        // listed in `unreadable` so that the watcher can say so once, instead of stopping on it.
+        this.unreadable.add(join(directory, entry));
+        continue;
+      }
       const message: MessageData = {
         id: file.id,
         time: file.time,

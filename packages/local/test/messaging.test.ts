@@ -1,4 +1,4 @@
-import { readdir } from "node:fs/promises";
+import { readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   CLAIM_CHECK_ATTRIBUTE,
@@ -193,6 +193,29 @@ describe("stream and queue destinations, run locally end to end", () => {
     expect(failures).toHaveLength(1);
     const failure = JSON.parse(new TextDecoder().decode(failures[0]?.body));
     expect(failure).toMatchObject({ function: "consume", event: { kind: "messages", name: "work" }, error: { code: "OBJECT_NOT_FOUND" } });
+  });
+
+  it("skips a stray file in a queue directory, says so once, and runs the messages around it", async () => {
+    const { messaging, options } = setup();
+    await messaging.send({ kind: "queue", name: "work" }, [{ body: new TextEncoder().encode('"first"'), attributes: {} }]);
+    await writeFile(join(messaging.directory("work"), "0-notes.json"), "{ not json");
+    await messaging.send({ kind: "queue", name: "work" }, [{ body: new TextEncoder().encode('"second"'), attributes: {} }]);
+    const handled: unknown[] = [];
+    const lines: string[] = [];
+    const consume = defineFunction({
+      name: "consume",
+      trigger: triggers.messages({ source: "queue", name: "work" }),
+      handler: (event: MessagesEvent) => {
+        for (const message of event.messages) handled.push(message.json());
+      },
+    });
+    const log = createLogger({ level: "error", write: (line) => lines.push(line) });
+    const watch = toLocal(consume, { ...options, log }).watch({ intervalMs: 5 });
+    await watch.idle();
+    await watch.close();
+    expect(handled).toEqual(["first", "second"]);
+    expect(lines.filter((line) => line.includes("not a message"))).toHaveLength(1);
+    expect(await readdir(messaging.directory("work"))).toContain("0-notes.json");
   });
 
   it("stops at the hop limit instead of sending again", async () => {

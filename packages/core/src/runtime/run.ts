@@ -516,6 +516,24 @@ export function createRuntime(fn: SluiceFunction, options: RuntimeOptions): Func
       }
       if (quarantined.length > 0) await reportFailures(summary(data), quarantined.map(toFailureRecord), context);
     } catch (error) {
+      if (invocation.redelivers === false && fn.onFailure) {
+        // The platform will not deliver this batch again (Event Hubs checkpoints past it): the output's
+        // failure is every message's, and each goes to onFailure now rather than being lost.
+        context.log.error("writing output failed; the batch goes to onFailure, as it will not be delivered again", {
+          error: serializeError(error),
+        });
+        try {
+          await reportFailures(
+            summary(data),
+            received.messages.map((message) => messageFailure(message, error)),
+            context,
+          );
+          return { status: "messages", failedMessageIds: [], routedMessageIds: received.messages.map((message) => message.id) };
+        } catch (routeError) {
+          context.log.error("onFailure could not take the batch either", { error: serializeError(routeError) });
+          return { status: "failed", error };
+        }
+      }
       context.log.error("writing output failed; the batch will be retried", { error: serializeError(error) });
       return { status: "failed", error };
     }
@@ -632,6 +650,12 @@ export function createRuntime(fn: SluiceFunction, options: RuntimeOptions): Func
     const size = (message: OutgoingMessage) => (sender.size ? sender.size(target, message) : defaultMessageSize(message));
     const messages: OutgoingMessage[] = [];
     const where = `${role} ${destination.kind} ${destination.name}`;
+    // Each message's identity derives from the input's and its position in the output, so a redelivered
+    // input sends messages with the same ids (services that deduplicate, such as SQS FIFO, drop the
+    // repeats) while two equal messages of one output stay two messages.
+    const origin = Buffer.from(
+      await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${fn.name}\n${role}\n${destination.name}\n${inputIdentity(args, context)}`)),
+    ).toString("hex");
     for (const [index, item] of items.entries()) {
       const given: unknown = destination.attributes?.(item, args);
       if (given !== undefined && (typeof given !== "object" || given === null || Array.isArray(given))) {
@@ -658,7 +682,7 @@ export function createRuntime(fn: SluiceFunction, options: RuntimeOptions): Func
           ? error
           : new SluiceError("BAD_MESSAGE", `${where}: message ${index} cannot be serialized as JSON`, { cause: error });
       }
-      const message: OutgoingMessage = { body, attributes };
+      const message: OutgoingMessage = { body, attributes, id: `${origin.slice(0, 48)}-${index}` };
       const key: unknown = destination.key?.(item, args);
       if (key !== undefined && typeof key !== "string") {
         throw new SluiceError("BAD_MESSAGE", `${where}: key of message ${index} must be a string or undefined, got ${describe(key)}`);
@@ -758,6 +782,21 @@ function describe(value: unknown): string {
 function inReceivedOrder<T extends { message: MessageData }>(received: MessagesEventData, failures: T[]): T[] {
   const position = new Map(received.messages.map((message, index) => [message.id, index]));
   return failures.sort((a, b) => (position.get(a.message.id) ?? 0) - (position.get(b.message.id) ?? 0));
+}
+
+/**
+ * What identifies the input a destination's messages come from: the object (and its version), the
+ * batch's message ids, or the event's id; the invocation only when the event has none.
+ */
+function inputIdentity(args: unknown, context: Context): string {
+  const event = (args as { event?: Record<string, unknown> }).event ?? {};
+  if (event.kind === "object.created" || event.kind === "object.deleted") {
+    return `${event.kind}\n${event.bucket}\n${event.key}\n${event.version ?? event.etag ?? event.time ?? ""}`;
+  }
+  if (event.kind === "messages" && Array.isArray(event.messages)) {
+    return `messages\n${event.name}\n${(event.messages as MessageData[]).map((message) => message.id).join("\n")}`;
+  }
+  return typeof event.id === "string" && event.id !== "" ? `${String(event.kind)}\n${event.id}` : `invocation\n${context.invocationId}`;
 }
 
 /** The hop count a batch carries: the highest of its messages'. */
