@@ -654,7 +654,10 @@ export function createRuntime(fn: SluiceFunction, options: RuntimeOptions): Func
     // input sends messages with the same ids (services that deduplicate, such as SQS FIFO, drop the
     // repeats) while two equal messages of one output stay two messages.
     const origin = Buffer.from(
-      await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${fn.name}\n${role}\n${destination.name}\n${inputIdentity(args, context)}`)),
+      await crypto.subtle.digest(
+        "SHA-256",
+        new TextEncoder().encode(`${fn.name}\n${role}\n${destination.name}\n${inputIdentity(args, context)}`),
+      ),
     ).toString("hex");
     for (const [index, item] of items.entries()) {
       const given: unknown = destination.attributes?.(item, args);
