@@ -1,7 +1,9 @@
+import { randomBytes } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { maybeGunzip, readAllBytes, splitJsonRecords, splitLines } from "../src/index.js";
+import { utf8ChunkDecoder } from "../src/runtime/lines.js";
 
 function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
   let index = 0;
@@ -92,6 +94,43 @@ describe("splitLines", () => {
   });
 });
 
+describe("utf8ChunkDecoder", () => {
+  const decodeInChunks = (chunks: Uint8Array[]) => {
+    const decoder = utf8ChunkDecoder();
+    return chunks.map((chunk) => decoder.write(chunk)).join("") + decoder.end();
+  };
+
+  it("decodes any bytes, valid UTF-8 or not, cut anywhere, exactly like one streaming TextDecoder", () => {
+    // Bytes drawn mostly from the ranges that matter: ASCII, continuation bytes, every kind of lead byte, BOM.
+    const byte = fc.oneof(
+      fc.integer({ min: 0, max: 0x7f }),
+      fc.integer({ min: 0x80, max: 0xbf }),
+      fc.integer({ min: 0xc0, max: 0xff }),
+      fc.constantFrom(0xef, 0xbb, 0xbf),
+    );
+    fc.assert(
+      fc.property(fc.array(byte, { maxLength: 64 }), fc.array(fc.nat(), { maxLength: 10 }), (values, offsets) => {
+        const bytes = new Uint8Array(values);
+        const streaming = new TextDecoder("utf-8");
+        const chunks = cut(bytes, offsets);
+        const expected = chunks.map((chunk) => streaming.decode(chunk, { stream: true })).join("") + streaming.decode();
+        expect(decodeInChunks(chunks)).toBe(expected);
+        expect(decodeInChunks(chunks)).toBe(new TextDecoder("utf-8").decode(bytes));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("decodes any text cut inside its characters, and drops a byte order mark only at the start", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "binary", maxLength: 200 }), fc.array(fc.nat(), { maxLength: 10 }), (text, offsets) => {
+        const bytes = new TextEncoder().encode(`\uFEFF${text}\uFEFF`);
+        expect(decodeInChunks(cut(bytes, offsets))).toBe(`${text}\uFEFF`);
+      }),
+    );
+  });
+});
+
 describe("maybeGunzip", () => {
   const text = '{"sensorId":"s-001"}\n'.repeat(1000);
 
@@ -114,6 +153,77 @@ describe("maybeGunzip", () => {
     const both = Buffer.concat([gzipSync("a\n"), gzipSync("b\n")]);
     expect(new TextDecoder().decode(await readAllBytes(maybeGunzip(streamOf([new Uint8Array(both)]))))).toBe("a\nb\n");
   });
+
+  // node:zlib where the runtime has it (process.getBuiltinModule), the web DecompressionStream where it has not.
+  for (const decompressor of ["node:zlib", "DecompressionStream"] as const) {
+    const withDecompressor = async <T>(run: () => Promise<T>): Promise<T> => {
+      if (decompressor === "node:zlib") return run();
+      const original = process.getBuiltinModule;
+      (process as { getBuiltinModule?: unknown }).getBuiltinModule = undefined;
+      try {
+        return await run();
+      } finally {
+        process.getBuiltinModule = original;
+      }
+    };
+
+    it(`gives back the bytes of any gzip members, however the compressed bytes are cut (${decompressor})`, async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.string({ unit: "binary", maxLength: 3000 }), { minLength: 1, maxLength: 3 }),
+          fc.array(fc.nat(), { maxLength: 8 }),
+          fc.constantFrom<"auto" | true>("auto", true),
+          async (members, offsets, mode) => {
+            const gz = new Uint8Array(Buffer.concat(members.map((member) => gzipSync(member))));
+            const out = await withDecompressor(() => readAllBytes(maybeGunzip(streamOf(cut(gz, offsets)), mode)));
+            expect(Buffer.from(out).toString("utf8")).toBe(members.join(""));
+          },
+        ),
+        { numRuns: 60 },
+      );
+    });
+
+    it(`rejects a truncated or corrupt gzip body instead of ending early (${decompressor})`, async () => {
+      const gz = new Uint8Array(gzipSync(text));
+      const corrupt = gz.slice();
+      corrupt.fill(0xff, 20, 40);
+      for (const body of [gz.slice(0, gz.length - 10), corrupt]) {
+        await expect(withDecompressor(() => readAllBytes(maybeGunzip(streamOf(cut(body, [7, 100])))))).rejects.toThrow();
+      }
+    });
+
+    // node:zlib only: Node's DecompressionStream reads its whole input ahead of its reader (its duplex
+    // adapter does not hold the pipe back), so the source has often ended before a cancel can reach it.
+    it.runIf(decompressor === "node:zlib")(`stops reading the source when the reader cancels a gzip stream (${decompressor})`, async () => {
+      // Lines that hardly compress, so that the compressed body is far bigger than what is buffered.
+      const lines = Array.from({ length: 40_000 }, (_, i) => `{"n":${i},"r":"${randomBytes(24).toString("hex")}"}\n`);
+      const big = new Uint8Array(gzipSync(lines.join("")));
+      let cancelled = false;
+      const chunks = cut(
+        big,
+        Array.from({ length: Math.ceil(big.length / 4096) }, (_, i) => i * 4096),
+      );
+      let index = 0;
+      const source = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          const chunk = chunks[index++];
+          if (chunk) controller.enqueue(chunk);
+          else controller.close();
+        },
+        cancel() {
+          cancelled = true;
+        },
+      });
+      await withDecompressor(async () => {
+        for await (const line of splitLines(maybeGunzip(source))) {
+          expect(line.text).toBe(lines[0]?.trimEnd());
+          break;
+        }
+      });
+      expect(cancelled).toBe(true);
+      expect(index).toBeLessThan(chunks.length / 2);
+    });
+  }
 });
 
 describe("splitJsonRecords", () => {

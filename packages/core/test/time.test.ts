@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { epochToIsoTime, normalizeIsoTime } from "../src/index.js";
+import { epochToIsoTime, isoTimeFromMillis, normalizeIsoTime } from "../src/index.js";
 
 describe("normalizeIsoTime", () => {
   const cases: Array<[string, string | undefined]> = [
@@ -82,5 +82,44 @@ describe("epochToIsoTime", () => {
   it("rejects what is not a number", () => {
     for (const value of ["", "abc", null, undefined, Number.NaN, Number.POSITIVE_INFINITY, {}])
       expect(epochToIsoTime(value, "ms")).toBeUndefined();
+  });
+});
+
+describe("isoTimeFromMillis", () => {
+  const MAX = 8.64e15;
+
+  it("formats every millisecond a Date holds exactly as Date#toISOString, in any order of days", () => {
+    const millis = fc.oneof(
+      fc.integer({ min: -MAX, max: MAX }),
+      // Around now, where events are: many in one day, so the cached day is reused and left again.
+      fc.integer({ min: 1_700_000_000_000, max: 1_900_000_000_000 }),
+      fc.constantFrom(
+        0,
+        -1,
+        1,
+        MAX,
+        -MAX,
+        86_400_000,
+        -86_400_000,
+        86_399_999,
+        -62_198_755_200_000,
+        253_402_300_799_999,
+        253_402_300_800_000,
+      ),
+    );
+    fc.assert(
+      fc.property(fc.array(millis, { minLength: 1, maxLength: 20 }), (values) => {
+        for (const value of values) expect(isoTimeFromMillis(value)).toBe(new Date(value).toISOString());
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("goes through Date for fractions, and raises Date's RangeError outside its range", () => {
+    for (const value of [1.5, -1.5, 1_700_000_000_000.9]) expect(isoTimeFromMillis(value)).toBe(new Date(value).toISOString());
+    for (const value of [MAX + 1, -MAX - 1, Number.NaN, Number.POSITIVE_INFINITY])
+      expect(() => isoTimeFromMillis(value)).toThrow(RangeError);
+    expect(epochToIsoTime(MAX + 1, "ms")).toBeUndefined();
+    expect(epochToIsoTime(MAX, "ms")).toBe(new Date(MAX).toISOString());
   });
 });

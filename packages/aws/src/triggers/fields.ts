@@ -144,7 +144,10 @@ export class FieldReader {
     if (value === undefined || value === null) return {};
     if (!isRecord(value)) throw this.fail(field, `must be an object of strings, got ${describe(value)}`);
     const result: Record<string, string> = {};
-    for (const [name, item] of Object.entries(value)) {
+    // for…in rather than Object.entries: no array of pairs per map (path parameters, headers, query, per request).
+    for (const name in value) {
+      if (!Object.hasOwn(value, name)) continue;
+      const item = value[name];
       if (item === null || item === undefined) continue;
       if (typeof item !== "string") throw this.fail(`${field}.${name}`, `must be a string, got ${describe(item)}`);
       result[name] = item;

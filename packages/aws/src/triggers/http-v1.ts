@@ -1,4 +1,4 @@
-import { headersFromPairs, queryFromPairs, type HttpEventData, type HttpResult } from "@sluice/core";
+import { headersFromPairs, isoTimeFromMillis, queryFromPairs, type HttpEventData, type HttpResult } from "@sluice/core";
 import { FieldReader, describe } from "./fields.js";
 import { type ApiGatewayV1Response, fromRequestTime, httpBody, responseBody } from "./http.js";
 
@@ -28,8 +28,7 @@ export function fromApiGatewayV1(event: unknown): HttpEventData {
       ? Object.entries(multiQuery).flatMap(([name, values]) => values.map((value): [string, string] => [name, value]))
       : Object.entries(request.stringMap("queryStringParameters"));
   const epoch = context.record.requestTimeEpoch;
-  const time =
-    typeof epoch === "number" && Number.isFinite(epoch) ? new Date(epoch).toISOString() : fromRequestTime(context.record.requestTime);
+  const time = typeof epoch === "number" && Number.isFinite(epoch) ? isoTimeFromMillis(epoch) : fromRequestTime(context.record.requestTime);
   if (!time) throw context.fail("requestTimeEpoch", `must be epoch milliseconds, got ${describe(epoch)}`);
   const data: HttpEventData = {
     kind: "http",

@@ -92,11 +92,26 @@ function lowerCaseHeaders(request: FieldReader): Record<string, string> {
  */
 function queryFromRaw(raw: string): HttpEventData["query"] {
   if (raw.includes("%") || raw.includes("+") || raw.startsWith("?")) return queryFromPairs(new URLSearchParams(raw));
-  const pairs: Array<[string, string]> = [];
-  for (const part of raw.split("&")) {
-    if (part === "") continue;
-    const equals = part.indexOf("=");
-    pairs.push(equals === -1 ? [part, ""] : [part.slice(0, equals), part.slice(equals + 1)]);
+  // Straight into the query, as queryFromPairs would build it, without an array of pairs to iterate
+  // (the pairs and their iteration were an eighth of an HTTP dispatch in the profile).
+  const query: HttpEventData["query"] = {};
+  let start = 0;
+  // The next "=" is remembered, not searched for from each parameter: a long query of names without
+  // values would otherwise be scanned to its end once per parameter.
+  let equals = raw.indexOf("=");
+  while (start <= raw.length) {
+    let end = raw.indexOf("&", start);
+    if (end === -1) end = raw.length;
+    if (equals !== -1 && equals < start) equals = raw.indexOf("=", start);
+    if (end > start) {
+      const name = equals === -1 || equals > end ? raw.slice(start, end) : raw.slice(start, equals);
+      const value = equals === -1 || equals > end ? "" : raw.slice(equals + 1, end);
+      const existing = query[name];
+      if (existing === undefined) query[name] = value;
+      else if (Array.isArray(existing)) existing.push(value);
+      else query[name] = [existing, value];
+    }
+    start = end + 1;
   }
-  return queryFromPairs(pairs);
+  return query;
 }

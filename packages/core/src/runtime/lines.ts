@@ -30,7 +30,7 @@ export interface SplitLinesOptions {
  * which halves the throughput of a line splitter (measured: 0.38 against 0.62 M records/s).
  */
 function recordsOf<T>(source: ReadableStream<Uint8Array>, split: (text: string, last: boolean) => T[]): AsyncIterableIterator<T> {
-  const decoder = new TextDecoder("utf-8");
+  const decoder = utf8ChunkDecoder();
   const reader = source.getReader();
   let buffer: T[] = [];
   let index = 0;
@@ -49,7 +49,7 @@ function recordsOf<T>(source: ReadableStream<Uint8Array>, split: (text: string, 
         release();
         throw error;
       }
-      const text = read.done ? decoder.decode() : decoder.decode(read.value, { stream: true });
+      const text = read.done ? decoder.end() : decoder.write(read.value);
       buffer = split(text, read.done);
       index = 0;
       if (read.done) release();
@@ -76,6 +76,61 @@ function recordsOf<T>(source: ReadableStream<Uint8Array>, split: (text: string, 
       return this;
     },
   };
+}
+
+/**
+ * Decodes UTF-8 chunk by chunk, exactly as one `TextDecoder` with `{ stream: true }` would, but up to seven
+ * times faster on Node 20 (measured on 64 KiB chunks: 55 µs against 8 µs): a streaming decode goes through
+ * ICU, a whole decode through simdutf. Each chunk is decoded whole up to its last complete character; the
+ * bytes of a character the chunk cuts (at most three) are kept for the next one. Cutting before a byte
+ * that is ASCII or a lead byte (0xC0 and over) never changes the output: the WHATWG decoder is in its
+ * initial state there whatever came before, so invalid bytes still become the same U+FFFD.
+ *
+ * @example
+ * ```ts
+ * const decoder = utf8ChunkDecoder();
+ * decoder.write(new Uint8Array([0xe2, 0x82])) + decoder.write(new Uint8Array([0xac])) + decoder.end(); // "€"
+ * ```
+ */
+export function utf8ChunkDecoder(): { write(chunk: Uint8Array): string; end(): string } {
+  // A byte order mark is dropped at the start of the text only, as a streaming decoder does.
+  const atStart = new TextDecoder("utf-8");
+  const afterStart = new TextDecoder("utf-8", { ignoreBOM: true });
+  let started = false;
+  let held: Uint8Array | undefined;
+  const decode = (bytes: Uint8Array): string => {
+    if (bytes.length === 0) return "";
+    const decoder = started ? afterStart : atStart;
+    started = true;
+    return decoder.decode(bytes);
+  };
+  return {
+    write(chunk) {
+      const bytes = held ? concatBytes([held, chunk], held.length + chunk.length) : chunk;
+      const complete = completeUtf8Length(bytes);
+      held = complete < bytes.length ? bytes.slice(complete) : undefined;
+      return decode(complete === bytes.length ? bytes : bytes.subarray(0, complete));
+    },
+    end() {
+      const rest = held;
+      held = undefined;
+      return rest ? decode(rest) : "";
+    },
+  };
+}
+
+/** How many bytes precede a character cut at the end of `bytes` (all of them when none is cut). */
+function completeUtf8Length(bytes: Uint8Array): number {
+  const length = bytes.length;
+  for (let index = length - 1; index >= 0 && index >= length - 4; index--) {
+    const byte = bytes[index] as number;
+    if (byte < 0x80) return length;
+    if (byte >= 0xc0) {
+      const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : 2;
+      return length - index >= needed ? length : index;
+    }
+  }
+  return length;
 }
 
 /**
@@ -185,10 +240,16 @@ function lineSplitter<T>(options: SplitLinesOptions, make: (number: number, text
 
 const GZIP_MAGIC = [0x1f, 0x8b] as const;
 
+/** The next chunk of a byte source, or `undefined` at its end. */
+type PullBytes = () => Promise<Uint8Array | undefined>;
+
 /**
  * Decompresses a stream when it starts with the gzip magic bytes (`"auto"`), always (`true`) or never
  * (`false`). Looking at the bytes rather than the key's suffix matters: Firehose writes gzip objects
  * with no `.gz` in their name.
+ *
+ * One stream, whatever the decision: the first chunk is read to decide and then handed on (or to the
+ * decompressor) ahead of the rest, without a replaying stream in between.
  *
  * @example
  * ```ts
@@ -197,64 +258,146 @@ const GZIP_MAGIC = [0x1f, 0x8b] as const;
  */
 export function maybeGunzip(source: ReadableStream<Uint8Array>, mode: "auto" | boolean = "auto"): ReadableStream<Uint8Array> {
   if (mode === false) return source;
-  if (mode === true) return source.pipeThrough(new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>);
   const reader = source.getReader();
   let head: Uint8Array | undefined;
-  let decided: ReadableStream<Uint8Array> | undefined;
-  let decidedReader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-  const passthrough = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (!decidedReader) {
-        // Collect at least two bytes to decide, then replay them ahead of the rest.
-        const collected: Uint8Array[] = [];
-        let size = 0;
-        let ended = false;
-        while (size < 2) {
-          const { done, value } = await reader.read();
-          if (done) {
-            ended = true;
-            break;
-          }
-          collected.push(value);
-          size += value.length;
-        }
-        head = concatBytes(collected, size);
-        const isGzip = head.length >= 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
-        const replay = replayStream(head, ended ? undefined : reader);
-        decided = isGzip
-          ? replay.pipeThrough(new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>)
-          : replay;
-        decidedReader = decided.getReader();
-      }
-      const { done, value } = await decidedReader.read();
-      if (done) controller.close();
-      else controller.enqueue(value);
-    },
-    async cancel(reason) {
-      await (decidedReader ? decidedReader.cancel(reason) : reader.cancel(reason));
-    },
-  });
-  return passthrough;
-}
-
-function replayStream(head: Uint8Array, rest: ReadableStreamDefaultReader<Uint8Array> | undefined): ReadableStream<Uint8Array> {
-  let sentHead = head.length === 0;
+  let sourceEnded = false;
+  const readSource: PullBytes = async () => {
+    if (head) {
+      const chunk = head;
+      head = undefined;
+      return chunk;
+    }
+    if (sourceEnded) return undefined;
+    const { done, value } = await reader.read();
+    if (done) sourceEnded = true;
+    return done ? undefined : value;
+  };
+  let pull: PullBytes | undefined;
+  let stopDecompressing: (() => void) | undefined;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      if (!sentHead) {
-        sentHead = true;
-        controller.enqueue(head);
-        return;
+      if (!pull) {
+        let isGzip = mode === true;
+        if (mode === "auto") {
+          // Collect at least two bytes to decide; they are handed on first.
+          const collected: Uint8Array[] = [];
+          let size = 0;
+          while (size < 2) {
+            const { done, value } = await reader.read();
+            if (done) {
+              sourceEnded = true;
+              break;
+            }
+            collected.push(value);
+            size += value.length;
+          }
+          head = concatBytes(collected, size);
+          isGzip = head.length >= 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
+        }
+        if (isGzip) {
+          const gunzip = gunzipBytes(readSource);
+          pull = gunzip.pull;
+          stopDecompressing = gunzip.stop;
+        } else {
+          pull = readSource;
+        }
       }
-      if (!rest) return controller.close();
-      const { done, value } = await rest.read();
-      if (done) controller.close();
-      else controller.enqueue(value);
+      const chunk = await pull();
+      if (chunk === undefined) controller.close();
+      else controller.enqueue(chunk);
     },
     async cancel(reason) {
-      await rest?.cancel(reason);
+      stopDecompressing?.();
+      await reader.cancel(reason);
     },
   });
+}
+
+/** The part of `node:zlib` used here, so that core needs no import of it at load time. */
+interface NodeZlib {
+  createGunzip(options?: { chunkSize?: number }): import("node:zlib").Gunzip;
+}
+
+/**
+ * Gunzips a byte source with `node:zlib` where the runtime has it, else with the web
+ * `DecompressionStream`. Node's `DecompressionStream` is the same zlib behind a web-stream duplex adapter
+ * that costs a fifth of the throughput of a gzip object (issue 7's profile: zlib's callbacks and idle
+ * waits on its thread pool); `node:zlib` is taken with `process.getBuiltinModule` (Node 20.16 and later)
+ * on first use, so core imports no Node module when it loads and still runs where there is none.
+ */
+function gunzipBytes(read: PullBytes): { pull: PullBytes; stop: () => void } {
+  const zlib = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.("node:zlib") as
+    | NodeZlib
+    | undefined;
+  return zlib ? zlibGunzip(zlib, read) : webGunzip(read);
+}
+
+function zlibGunzip(zlib: NodeZlib, read: PullBytes): { pull: PullBytes; stop: () => void } {
+  // 64 KiB out per chunk, as the object store reads: a quarter as many chunks as zlib's default 16 KiB.
+  const gunzip = zlib.createGunzip({ chunkSize: 64 * 1024 });
+  let failure: unknown;
+  let ended = false;
+  let inputDone = false;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const resume = wake;
+    wake = undefined;
+    resume?.();
+  };
+  gunzip.on("readable", notify);
+  gunzip.on("drain", notify);
+  gunzip.on("end", () => {
+    ended = true;
+    notify();
+  });
+  gunzip.on("error", (error) => {
+    failure = error;
+    notify();
+  });
+  const pull: PullBytes = async () => {
+    for (;;) {
+      if (failure !== undefined) throw failure;
+      const out = gunzip.read() as Uint8Array | null;
+      if (out !== null) return out;
+      if (ended) return undefined;
+      // Feed zlib while it takes input (bounded by its write buffer), else wait for output or room.
+      if (!inputDone && !gunzip.writableNeedDrain) {
+        const chunk = await read();
+        if (failure !== undefined) throw failure;
+        if (chunk === undefined) {
+          inputDone = true;
+          gunzip.end();
+        } else {
+          gunzip.write(chunk);
+        }
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
+  };
+  return { pull, stop: () => gunzip.destroy() };
+}
+
+function webGunzip(read: PullBytes): { pull: PullBytes; stop: () => void } {
+  const compressed = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const chunk = await read();
+      if (chunk === undefined) controller.close();
+      else controller.enqueue(chunk);
+    },
+  });
+  const reader = compressed.pipeThrough(new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>).getReader();
+  return {
+    pull: async () => {
+      const { done, value } = await reader.read();
+      return done ? undefined : value;
+    },
+    stop: () => {
+      reader.cancel().catch(() => undefined);
+    },
+  };
 }
 
 /**

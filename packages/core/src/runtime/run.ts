@@ -876,35 +876,45 @@ export function matchHttpRoute(
   if (trigger.path) {
     const template = routeTemplate(trigger.path);
     const actual = request.path.split("/");
-    const greedy = template[template.length - 1]?.endsWith("+}");
-    if (greedy ? actual.length < template.length : actual.length !== template.length) {
+    if (template.greedy ? actual.length < template.parts.length : actual.length !== template.parts.length) {
       return { status: 404, message: `no route for ${request.path}` };
     }
-    params = {};
-    for (let index = 0; index < template.length; index++) {
-      const part = template[index] as string;
+    for (let index = 0; index < template.parts.length; index++) {
+      const part = template.parts[index] as RoutePart;
       const value = actual[index] as string;
-      if (part.startsWith("{") && part.endsWith("}")) {
-        const name = part.slice(1, part.endsWith("+}") ? -2 : -1);
-        params[name] = decodeSafely(part.endsWith("+}") ? actual.slice(index).join("/") : value);
-      } else if (part !== value) {
-        return { status: 404, message: `no route for ${request.path}` };
+      if (part.param === undefined) {
+        if (part.literal !== value) return { status: 404, message: `no route for ${request.path}` };
+        continue;
       }
+      params ??= {};
+      params[part.param] = decodeSafely(part.greedy ? actual.slice(index).join("/") : value);
     }
   }
   if (trigger.methods && !trigger.methods.includes(request.method.toUpperCase())) {
     return { status: 405, message: `method ${request.method} not allowed` };
   }
-  return params && Object.keys(params).length > 0 ? { status: 200, params } : { status: 200 };
+  return params ? { status: 200, params } : { status: 200 };
 }
 
-// A trigger's path template split once, not on every request.
-const templates = new Map<string, string[]>();
+/** One segment of a route template: a literal, `{name}`, or the greedy `{name+}`. */
+interface RoutePart {
+  literal: string;
+  param?: string;
+  greedy?: boolean;
+}
 
-function routeTemplate(path: string): string[] {
+// A trigger's path template parsed once, not on every request (its parts' braces were checked per request).
+const templates = new Map<string, { parts: RoutePart[]; greedy: boolean }>();
+
+function routeTemplate(path: string): { parts: RoutePart[]; greedy: boolean } {
   let template = templates.get(path);
   if (!template) {
-    template = path.split("/");
+    const parts = path.split("/").map((part): RoutePart => {
+      if (!(part.startsWith("{") && part.endsWith("}"))) return { literal: part };
+      const greedy = part.endsWith("+}");
+      return { literal: part, param: part.slice(1, greedy ? -2 : -1), greedy };
+    });
+    template = { parts, greedy: parts[parts.length - 1]?.literal.endsWith("+}") ?? false };
     templates.set(path, template);
   }
   return template;
