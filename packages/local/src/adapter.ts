@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomId } from "./node-crypto.js";
 import {
   ConfigurationError,
   createLogger,
@@ -96,7 +96,7 @@ export function toLocal<T extends Trigger, R>(fn: SluiceFunction<T, R>, options:
   const invoke = async (event: unknown, invokeOptions: { invocationId?: string } = {}): Promise<Outcome> => {
     const neutral = fromLocalEvent(event, nowIso);
     return runtime.dispatch(neutral, {
-      invocationId: invokeOptions.invocationId ?? randomUUID(),
+      invocationId: invokeOptions.invocationId ?? randomId(),
       deadline: deadline(),
       nativeEvent: event,
     });
@@ -133,7 +133,7 @@ export function toLocal<T extends Trigger, R>(fn: SluiceFunction<T, R>, options:
     const runOne = async (event: ObjectEventData) => {
       let outcome: Outcome = { status: "failed", error: new Error("not run") };
       for (let attempt = 0; attempt <= retries; attempt++) {
-        outcome = await runtime.dispatch(event, { invocationId: randomUUID(), deadline: deadline(), nativeEvent: event });
+        outcome = await runtime.dispatch(event, { invocationId: randomId(), deadline: deadline(), nativeEvent: event });
         if (outcome.status !== "failed") break;
         if (attempt < retries) log.warn("event failed; retrying", { key: event.key, attempt: attempt + 1 });
       }

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomId } from "./node-crypto.js";
 import type { FunctionRuntime, Logger, MessagesEventData, MessagesTrigger, Outcome } from "@sluice/core";
 import type { LocalMessaging } from "./messaging.js";
 
@@ -82,7 +82,7 @@ export class MessageWatcher {
       messages: ready.map((message) => ({ ...message, attempt: (this.#attempts.get(message.id) ?? 0) + 1 })),
     };
     const deadline = this.options.timeoutMs === undefined ? undefined : Date.now() + this.options.timeoutMs;
-    const outcome = await this.runtime.dispatch(event, { invocationId: randomUUID(), deadline, nativeEvent: event });
+    const outcome = await this.runtime.dispatch(event, { invocationId: randomId(), deadline, nativeEvent: event });
     this.options.onOutcome?.(event, outcome);
     const ids = ready.map((message) => message.id);
     const failed = new Set(outcome.status === "messages" ? outcome.failedMessageIds : outcome.status === "failed" ? ids : []);

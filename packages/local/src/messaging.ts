@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomId } from "./node-crypto.js";
 import { mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
@@ -78,7 +78,7 @@ export class LocalMessaging implements MessageSender {
     for (const [index, message] of messages.entries()) {
       const time = new Date().toISOString();
       // Sortable: the time, then a per-process sequence, then a random part against other processes.
-      const id = `${Date.now().toString().padStart(15, "0")}-${(this.#sequence++).toString().padStart(9, "0")}-${randomUUID().slice(0, 8)}`;
+      const id = `${Date.now().toString().padStart(15, "0")}-${(this.#sequence++).toString().padStart(9, "0")}-${randomId().slice(0, 8)}`;
       const file: LocalMessageFile = { id, time, body: Buffer.from(message.body).toString("base64"), attributes: message.attributes };
       if (message.key !== undefined) file.key = message.key;
       const temp = join(directory, TEMP_DIR, `${id}.json`);

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from "node:crypto";
+import { loadNodeCrypto, randomId } from "./node-crypto.js";
 import { createReadStream, createWriteStream } from "node:fs";
 import { link, mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
@@ -127,9 +127,9 @@ export class LocalObjectStore implements ObjectStore {
     const tempDir = join(this.root, TEMP_DIR);
     await mkdir(tempDir, { recursive: true });
     await mkdir(dirname(path), { recursive: true });
-    const temp = join(tempDir, randomUUID());
+    const temp = join(tempDir, randomId());
     const { Readable, Transform, pipeline } = await loadNodeStreams();
-    const hash = createHash("md5");
+    const hash = (await loadNodeCrypto()).createHash("md5");
     let size = 0;
     const source =
       typeof body === "string" || body instanceof Uint8Array
@@ -164,7 +164,7 @@ export class LocalObjectStore implements ObjectStore {
     const tempDir = join(this.root, TEMP_DIR);
     await mkdir(tempDir, { recursive: true });
     await mkdir(dirname(path), { recursive: true });
-    const temp = join(tempDir, randomUUID());
+    const temp = join(tempDir, randomId());
     const bytes = typeof body === "string" ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     try {
       await writeFile(temp, bytes);
@@ -177,7 +177,7 @@ export class LocalObjectStore implements ObjectStore {
       await rm(temp, { force: true });
     }
     const { mtimeMs } = await stat(path);
-    const sidecar: Sidecar = { etag: createHash("md5").update(bytes).digest("hex"), size: bytes.length, mtimeMs };
+    const sidecar: Sidecar = { etag: (await loadNodeCrypto()).createHash("md5").update(bytes).digest("hex"), size: bytes.length, mtimeMs };
     if (options.contentType) sidecar.contentType = options.contentType;
     if (options.metadata) sidecar.metadata = lowerCaseKeys(options.metadata);
     const sidecarPath = this.sidecarPath(bucket, key);

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { loadNodeCrypto, nodeCrypto } from "./node-crypto.js";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { ObjectEventData } from "@sluice/core";
@@ -73,6 +73,8 @@ export class BucketWatcher {
   }
 
   private async scanOnce(): Promise<void> {
+    // Event ids are hashes, made synchronously below: have the hash module ready first.
+    await loadNodeCrypto();
     const present = new Map<string, { size: number; mtimeMs: number }>();
     await this.walk(this.options.directory, "", present);
     const initial = this.firstScan;
@@ -105,7 +107,8 @@ export class BucketWatcher {
 
   private eventFor(kind: "object.created" | "object.deleted", key: string, state: { size: number; mtimeMs: number }): ObjectEventData {
     // The id derives from the object's identity and state, so the same file version always has the same id.
-    const id = createHash("sha256")
+    const id = nodeCrypto()
+      .createHash("sha256")
       .update(`${kind}\n${this.options.bucket}\n${key}\n${state.size}\n${state.mtimeMs}`)
       .digest("hex")
       .slice(0, 32);
