@@ -1,4 +1,7 @@
 import { randomUUID } from "node:crypto";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { getTestServer } from "@google-cloud/functions-framework/testing";
 import type { ReceivedMessage } from "@sluice/core/testing";
 import { inject } from "vitest";
 import { PubsubMessaging } from "../src/index.js";
@@ -89,4 +92,23 @@ export function asReceived({ message }: PulledMessage): ReceivedMessage {
   };
   if (message.orderingKey) received.key = message.orderingKey;
   return received;
+}
+
+/** Serves a registered function with the Functions Framework's own test server on 127.0.0.1, for push subscriptions. */
+export async function serve(name: string): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = getTestServer(name);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Polls until `check` holds or `timeoutMs` passes; the caller's assertions say what was expected. */
+export async function waitFor(check: () => boolean, timeoutMs = 30_000): Promise<void> {
+  for (const started = Date.now(); !check() && Date.now() - started < timeoutMs; ) await new Promise((resolve) => setTimeout(resolve, 50));
 }

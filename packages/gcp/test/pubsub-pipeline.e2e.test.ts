@@ -1,12 +1,9 @@
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { getTestServer } from "@google-cloud/functions-framework/testing";
 import { CLAIM_CHECK_ATTRIBUTE, HOPS_ATTRIBUTE, type MessagesEvent, defineFunction, destinations, triggers } from "@sluice/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GcsObjectStore, toCloudFunction } from "../src/index.js";
 import { capturingLogger } from "./framework.js";
 import { emulatorStorage } from "./helpers.js";
-import { createSubscription, createTopic, pubsubEmulator, pubsubSkipReason, puller, uniqueName } from "./pubsub-helpers.js";
+import { createSubscription, createTopic, pubsubEmulator, pubsubSkipReason, puller, serve, uniqueName, waitFor } from "./pubsub-helpers.js";
 
 const skip = pubsubSkipReason();
 const BYTES = Uint8Array.from([0, 1, 0xfe, 0xff, 0x80, 0xc3, 0x28, 10, 13]);
@@ -18,24 +15,6 @@ interface Seen {
   hex: string;
   attributes: Record<string, string>;
   group?: string;
-}
-
-/** Serves a registered function with the framework's own test server on 127.0.0.1. */
-async function serve(name: string): Promise<{ url: string; close(): Promise<void> }> {
-  const server: Server = getTestServer(name);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections?.();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-async function waitFor(check: () => boolean, timeoutMs = 30_000): Promise<void> {
-  for (const started = Date.now(); !check() && Date.now() - started < timeoutMs; ) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
 describe.skipIf(skip !== undefined)(

@@ -1,32 +1,21 @@
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { getTestServer } from "@google-cloud/functions-framework/testing";
 import { type ObjectCreatedEvent, type ObjectDeletedEvent, defineFunction, destinations, readAllBytes, triggers } from "@sluice/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type StorageNotificationEventType, storageNotification } from "../../../tools/emulators/src/index.js";
 import { GcsObjectStore, toCloudFunction } from "../src/index.js";
 import { capturingLogger } from "./framework.js";
 import { emulatorStorage } from "./helpers.js";
-import { createSubscription, createTopic, pubsubEmulator, pubsubRest, pubsubSkipReason, uniqueName } from "./pubsub-helpers.js";
+import {
+  createSubscription,
+  createTopic,
+  pubsubEmulator,
+  pubsubRest,
+  pubsubSkipReason,
+  serve,
+  uniqueName,
+  waitFor,
+} from "./pubsub-helpers.js";
 
 const skip = pubsubSkipReason();
-
-async function serve(name: string): Promise<{ url: string; close(): Promise<void> }> {
-  const server: Server = getTestServer(name);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections?.();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-async function waitFor(check: () => boolean, timeoutMs = 30_000): Promise<void> {
-  for (const started = Date.now(); !check() && Date.now() - started < timeoutMs; ) await new Promise((resolve) => setTimeout(resolve, 50));
-}
 
 describe.skipIf(skip !== undefined)(
   "Cloud Storage notifications through Pub/Sub: objects written to the Cloud Storage emulator, their notifications published to the Pub/Sub emulator and pushed to the functions",
