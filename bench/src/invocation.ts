@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Candidate, type InvocationOptions, type Summary, measureInvocations } from "./harness.js";
+import { loadSluice } from "./sluice-bundle.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const fixture = (path: string) => JSON.parse(readFileSync(join(root, path), "utf8"));
@@ -61,8 +62,7 @@ const rawS3 = async (event: S3Event) => {
 };
 
 async function awsS3Candidates(store: unknown): Promise<Array<{ name: string; handler: (event: S3Event) => Promise<unknown> }>> {
-  const { defineFunction, triggers } = await import("@sluice/core");
-  const { toLambda } = await import("@sluice/aws");
+  const { defineFunction, triggers, toLambda } = await loadSluice();
   const fn = defineFunction({
     name: "bench-s3",
     trigger: triggers.objectCreated({ bucket: "sensor-raw" }),
@@ -112,8 +112,7 @@ const rawHttp = async (event: HttpV2) => {
 };
 
 async function awsHttpCandidates(store: unknown): Promise<Array<{ name: string; handler: (event: HttpV2) => Promise<unknown> }>> {
-  const { defineFunction, triggers } = await import("@sluice/core");
-  const { toLambda } = await import("@sluice/aws");
+  const { defineFunction, triggers, toLambda } = await loadSluice();
   const fn = defineFunction({
     name: "bench-http",
     trigger: triggers.http({ path: "/items/{id}", methods: ["POST"] }),
@@ -202,8 +201,7 @@ async function awsHttpCandidates(store: unknown): Promise<Array<{ name: string; 
 }
 
 async function gcpCandidates(store: unknown) {
-  const { defineFunction, triggers } = await import("@sluice/core");
-  const { toCloudFunction } = await import("@sluice/gcp");
+  const { defineFunction, triggers, toCloudFunction } = await loadSluice();
   const fn = defineFunction({
     name: "bench-gcs",
     trigger: triggers.objectCreated({ bucket: "sensor-raw" }),
@@ -222,8 +220,7 @@ async function gcpCandidates(store: unknown) {
 }
 
 async function azureCandidates(store: unknown) {
-  const { defineFunction, triggers } = await import("@sluice/core");
-  const { toAzureFunction } = await import("@sluice/azure");
+  const { defineFunction, triggers, toAzureFunction } = await loadSluice();
   const { InvocationContext } = await import("@azure/functions");
   const fn = defineFunction({
     name: "bench-blob",
@@ -259,8 +256,8 @@ async function azureCandidates(store: unknown) {
   };
 }
 
-export async function runInvocationBenchmarks(options: InvocationOptions): Promise<Scenario[]> {
-  const { LocalObjectStore } = await import("@sluice/local");
+export async function runInvocationBenchmarks(options: InvocationOptions, only = ""): Promise<Scenario[]> {
+  const { LocalObjectStore } = await loadSluice();
   // An object store nobody calls: the handlers only read the event.
   const store = new LocalObjectStore({ root: mkdtempSync(join(tmpdir(), "sluice-bench-store-")) });
   const scenarios: Scenario[] = [];
@@ -314,5 +311,5 @@ export async function runInvocationBenchmarks(options: InvocationOptions): Promi
     ),
     notes: [],
   });
-  return scenarios;
+  return scenarios.filter((scenario) => scenario.name.includes(only));
 }

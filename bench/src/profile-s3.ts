@@ -1,17 +1,19 @@
-/** Profiles toLambda on the S3 100-records event: `node --cpu-prof --import tsx src/profile-s3.ts`. */
+/** Profiles toLambda on an S3 event of 100 records: `node --cpu-prof --import tsx src/profile-s3.ts [ms] [records]`. */
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { defineFunction, triggers } from "@sluice/core";
-import { toLambda } from "@sluice/aws";
-import { LocalObjectStore } from "@sluice/local";
+import { loadSluice } from "./sluice-bundle.js";
 
+const { defineFunction, triggers, toLambda, LocalObjectStore } = await loadSluice();
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const one = JSON.parse(readFileSync(join(root, "packages/aws/test/fixtures/s3/object-created-encoded-key.json"), "utf8"));
 const record = one.Records[0];
 const event = {
-  Records: Array.from({ length: 100 }, (_u, i) => ({ ...record, s3: { ...record.s3, object: { ...record.s3.object, key: `k%20${i}` } } })),
+  Records: Array.from({ length: Number(process.argv[3] ?? 100) }, (_u, i) => ({
+    ...record,
+    s3: { ...record.s3, object: { ...record.s3.object, key: `k%20${i}` } },
+  })),
 };
 let total = 0;
 const fn = defineFunction({
@@ -29,4 +31,4 @@ while (Date.now() < end) {
   await handler(event, context);
   n++;
 }
-console.log(`${n} invocations, ${total}`);
+console.log(`${n} invocations, ${((Number(process.argv[2] ?? 5000) * 1e6) / n).toFixed(0)} ns each (${total})`);
