@@ -1,4 +1,4 @@
-import type { ObjectEventData } from "@sluice/core";
+import { type ObjectEventData, normalizeIsoTime } from "@sluice/core";
 import { FieldReader, describe, isRecord, translationError } from "./fields.js";
 
 /**
@@ -48,8 +48,61 @@ export function fromS3Notification(event: unknown, path = ""): ObjectItem[] {
   const root = FieldReader.of("s3", event, path);
   const records = root.array("Records");
   const items: ObjectItem[] = new Array(records.length);
-  for (let index = 0; index < records.length; index++) items[index] = fromS3Record(root.item("Records", index, records[index]));
+  for (let index = 0; index < records.length; index++) {
+    items[index] = fastS3Record(records[index]) ?? fromS3Record(root.item("Records", index, records[index]));
+  }
   return items;
+}
+
+/** An optional string field as S3 sends it: absent, `null` and `""` are "not given"; `false` means "not a string". */
+function optional(value: unknown): string | undefined | false {
+  return value === undefined || value === null || value === "" ? undefined : typeof value === "string" ? value : false;
+}
+
+/**
+ * The translation of a well-formed record with plain property reads, or `undefined` for anything it does
+ * not recognise: {@link fromS3Record} then translates it again with a {@link FieldReader}, which says which
+ * field is wrong and why. Both give the same event for the same record (tested on every fixture and on
+ * mutated ones); this one skips the five readers per record that only an error needs (measured: about a
+ * third of translating a record).
+ */
+export function fastS3Record(value: unknown): ObjectItem | undefined {
+  if (!isRecord(value) || value.eventSource !== "aws:s3") return undefined;
+  const eventVersion = optional(value.eventVersion);
+  if (eventVersion === false || (eventVersion !== undefined && !eventVersion.startsWith("2."))) return undefined;
+  const eventName = value.eventName;
+  if (typeof eventName !== "string" || eventName === "") return undefined;
+  const kind = eventName.startsWith("ObjectCreated:") ? "object.created" : DELETED.test(eventName) ? "object.deleted" : undefined;
+  if (!kind) return { ignored: `S3 ${eventName} is neither a creation nor a deletion` };
+  const s3 = value.s3;
+  if (!isRecord(s3) || !isRecord(s3.bucket) || !isRecord(s3.object)) return undefined;
+  const bucket = s3.bucket.name;
+  const object = s3.object;
+  const rawKey = object.key;
+  if (typeof bucket !== "string" || bucket === "" || typeof rawKey !== "string" || rawKey === "") return undefined;
+  let key: string;
+  try {
+    key = decodeS3Key(rawKey);
+  } catch {
+    return undefined;
+  }
+  const time = normalizeIsoTime(value.eventTime);
+  const sequencer = optional(object.sequencer);
+  const etag = optional(object.eTag);
+  const version = optional(object.versionId);
+  const size = object.size === undefined || object.size === null ? undefined : object.size;
+  if (time === undefined || sequencer === false || etag === false || version === false) return undefined;
+  if (size !== undefined && (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0)) return undefined;
+  const data: ObjectEventData = { kind, id: `${bucket}/${key}@${sequencer ?? time}`, time, bucket, key, provider: "aws" };
+  if (size !== undefined) data.size = size;
+  if (etag !== undefined) data.etag = unquote(etag);
+  if (version !== undefined) data.version = version;
+  return { event: data };
+}
+
+/** One record through the {@link FieldReader} path alone: what {@link fastS3Record} must agree with (tests). */
+export function s3RecordThroughReaders(value: unknown): ObjectItem {
+  return fromS3Record(FieldReader.of("s3", value, "Records[0]"));
 }
 
 function fromS3Record(record: FieldReader): ObjectItem {
