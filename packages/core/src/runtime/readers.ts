@@ -20,6 +20,15 @@ const utf8 = new TextDecoder("utf-8");
 export type OverlongLineReporter = (line: NumberedLine, length: number) => void;
 
 /**
+ * The key under which the runtime's context gives the reporter, made only when a line is too long: an
+ * event per record then carries a reference to its context instead of a closure made for it.
+ */
+export const REPORT_OVERLONG = Symbol("report overlong line");
+
+/** Where an event's readers report overlong lines: the reporter itself, or an owner that makes it on demand. */
+export type OverlongLineSink = OverlongLineReporter | { readonly [REPORT_OVERLONG]: OverlongLineReporter };
+
+/**
  * An object-created event with its readers. A class, so that the readers live on the prototype: building
  * an event per record costs a few field writes instead of five closures and two object spreads (measured:
  * a third of a dispatch). The store and the reporter are private fields, so the event still serialises to
@@ -37,9 +46,9 @@ class ObjectCreatedEventWithReaders implements ObjectCreatedEvent {
   version?: string;
   provider: ObjectEventData["provider"];
   readonly #store: ObjectStore;
-  readonly #reportOverlong: OverlongLineReporter | undefined;
+  readonly #overlong: OverlongLineSink | undefined;
 
-  constructor(data: ObjectEventData, store: ObjectStore, reportOverlong?: OverlongLineReporter) {
+  constructor(data: ObjectEventData, store: ObjectStore, overlong?: OverlongLineSink) {
     this.id = data.id;
     this.time = data.time;
     this.bucket = data.bucket;
@@ -50,7 +59,12 @@ class ObjectCreatedEventWithReaders implements ObjectCreatedEvent {
     if (data.version !== undefined) this.version = data.version;
     this.provider = data.provider;
     this.#store = store;
-    this.#reportOverlong = reportOverlong;
+    this.#overlong = overlong;
+  }
+
+  get #reportOverlong(): OverlongLineReporter | undefined {
+    const sink = this.#overlong;
+    return typeof sink === "function" ? sink : sink?.[REPORT_OVERLONG];
   }
 
   stream(): ReadableStream<Uint8Array> {
@@ -96,7 +110,7 @@ class ObjectCreatedEventWithReaders implements ObjectCreatedEvent {
 export function withObjectReaders(
   data: ObjectEventData & { kind: "object.created" },
   store: ObjectStore,
-  reportOverlong?: OverlongLineReporter,
+  reportOverlong?: OverlongLineSink,
 ): ObjectCreatedEvent {
   return new ObjectCreatedEventWithReaders(data, store, reportOverlong);
 }
