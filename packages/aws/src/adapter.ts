@@ -165,7 +165,17 @@ export function toLambda(fn: SluiceFunction<any, any>, options: LambdaOptions = 
   });
   const run = new Invocation(runtime, results);
 
-  return async function handler(event: unknown, context: LambdaContextLike): Promise<unknown> {
+  // Not async: an async layer costs a promise and a microtask per invocation. Whatever it throws becomes
+  // a rejection, as it would from an async function.
+  return function handler(event: unknown, context: LambdaContextLike): Promise<unknown> {
+    try {
+      return handle(event, context);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+
+  function handle(event: unknown, context: LambdaContextLike): Promise<unknown> {
     const remaining = typeof context?.getRemainingTimeInMillis === "function" ? context.getRemainingTimeInMillis() : undefined;
     const info: InvocationInfo = {
       invocationId: typeof context?.awsRequestId === "string" && context.awsRequestId !== "" ? context.awsRequestId : randomUUID(),
@@ -184,7 +194,7 @@ export function toLambda(fn: SluiceFunction<any, any>, options: LambdaOptions = 
     // whatever the trigger (SEMANTICS, "Service messages are not data"), so it is never retried.
     if (source === "s3-test-event") {
       run.log.debug("s3:TestEvent acknowledged", { invocationId: info.invocationId });
-      return undefined;
+      return Promise.resolve(undefined);
     }
     switch (trigger.kind) {
       case "object.created":
@@ -201,7 +211,7 @@ export function toLambda(fn: SluiceFunction<any, any>, options: LambdaOptions = 
         accept(source, MESSAGE_SOURCES, trigger.kind);
         return run.messages(source, event, info);
     }
-  };
+  }
 }
 
 function logLevelFromEnv(): LogLevel {
@@ -249,27 +259,21 @@ class Invocation {
     return returnValue && outcome.status === "ok" ? outcome.value : undefined;
   }
 
-  async objects(source: AwsSource, event: unknown, info: InvocationInfo): Promise<unknown> {
-    switch (source) {
-      case "sqs":
-        return this.objectsFromSqs(event, info);
-      default: {
-        const items =
-          source === "s3"
-            ? fromS3Notification(event)
-            : source === "s3-eventbridge"
-              ? fromS3EventBridge(event)
-              : fromSnsObjectEvents(event).flat();
-        // Lambda retries an asynchronous invocation whole: every record still runs, the first failure is thrown.
-        const error = await this.dispatchItems(items, info);
-        if (error !== undefined) throw error;
-        return undefined;
-      }
-    }
+  /** Not async, for the same reason as the handler: its callers turn what it throws into a rejection. */
+  objects(source: AwsSource, event: unknown, info: InvocationInfo): Promise<unknown> {
+    if (source === "sqs") return this.objectsFromSqs(event, info);
+    const items =
+      source === "s3"
+        ? fromS3Notification(event)
+        : source === "s3-eventbridge"
+          ? fromS3EventBridge(event)
+          : fromSnsObjectEvents(event).flat();
+    // Lambda retries an asynchronous invocation whole: every record still runs, the first failure is thrown.
+    return this.dispatchItems(items, info, true);
   }
 
-  /** Runs each object item; returns the first failure (after running them all), or `undefined`. */
-  async dispatchItems(items: ObjectItem[], info: InvocationInfo): Promise<unknown> {
+  /** Runs each object item; returns the first failure (after running them all), or throws it with `rethrow`. */
+  async dispatchItems(items: ObjectItem[], info: InvocationInfo, rethrow = false): Promise<unknown> {
     let failure: { error: unknown } | undefined;
     for (const item of items) {
       if ("ignored" in item) {
@@ -279,6 +283,7 @@ class Invocation {
       const outcome = await this.runtime.dispatch(item.event, info);
       if (outcome.status === "failed") failure ??= { error: outcome.error };
     }
+    if (failure && rethrow) throw failure.error;
     return failure?.error;
   }
 
