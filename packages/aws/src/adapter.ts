@@ -301,20 +301,22 @@ class Invocation {
     return batchResponse(messages.length, failed, errors);
   }
 
-  async http(source: AwsSource, event: unknown, info: InvocationInfo, receivedAt: number): Promise<unknown> {
+  /** Not async: each answer is one reaction to the runtime's outcome (see the handler). */
+  http(source: AwsSource, event: unknown, info: InvocationInfo, receivedAt: number): Promise<unknown> {
     if (source === "alb") {
       const mode = { multiValue: isAlbMultiValue(event) };
       // Health checks only reach Lambda targets when enabled; they ask whether the target is up, not for data.
-      if (isAlbHealthCheck(event)) return toAlbResponse({ status: 200, headers: {}, cookies: [], body: "" }, mode);
-      return toAlbResponse(await this.httpResult(fromAlb(event, new Date(receivedAt).toISOString()), info), mode);
+      if (isAlbHealthCheck(event)) return Promise.resolve(toAlbResponse({ status: 200, headers: {}, cookies: [], body: "" }, mode));
+      return this.answer(fromAlb(event, new Date(receivedAt).toISOString()), info, (result) => toAlbResponse(result, mode));
     }
-    if (source === "apigw-v1") return toApiGatewayV1Response(await this.httpResult(fromApiGatewayV1(event), info));
-    return toApiGatewayV2Response(await this.httpResult(fromApiGatewayV2(event, source as "apigw-v2" | "function-url"), info));
+    if (source === "apigw-v1") return this.answer(fromApiGatewayV1(event), info, toApiGatewayV1Response);
+    return this.answer(fromApiGatewayV2(event, source as "apigw-v2" | "function-url"), info, toApiGatewayV2Response);
   }
 
-  async httpResult(request: NeutralEventData, info: InvocationInfo): Promise<HttpResult> {
-    const outcome = await this.runtime.dispatch(request, info);
-    return outcome.status === "http" ? outcome.response : httpErrorResult(undefined);
+  answer<T>(request: NeutralEventData, info: InvocationInfo, respond: (result: HttpResult) => T): Promise<T> {
+    return this.runtime
+      .dispatch(request, info)
+      .then((outcome) => respond(outcome.status === "http" ? outcome.response : httpErrorResult(undefined)));
   }
 
   async messages(source: AwsSource, event: unknown, info: InvocationInfo): Promise<unknown> {
