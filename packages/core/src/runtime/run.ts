@@ -1000,20 +1000,9 @@ export function matchHttpRoute(
   let params: Record<string, string> | undefined;
   if (trigger.path) {
     const template = routeTemplate(trigger.path);
-    const actual = request.path.split("/");
-    if (template.greedy ? actual.length < template.parts.length : actual.length !== template.parts.length) {
-      return { status: 404, message: `no route for ${request.path}` };
-    }
-    for (let index = 0; index < template.parts.length; index++) {
-      const part = template.parts[index] as RoutePart;
-      const value = actual[index] as string;
-      if (part.param === undefined) {
-        if (part.literal !== value) return { status: 404, message: `no route for ${request.path}` };
-        continue;
-      }
-      params ??= {};
-      params[part.param] = decodeSafely(part.greedy ? actual.slice(index).join("/") : value);
-    }
+    const matched = template.greedyLastOnly ? matchSegments(template.parts, request.path) : matchBySplit(template, request.path);
+    if (matched === undefined) return { status: 404, message: `no route for ${request.path}` };
+    params = matched === NO_PARAMS ? undefined : matched;
   }
   if (trigger.methods && !trigger.methods.includes(request.method.toUpperCase())) {
     return { status: 405, message: `method ${request.method} not allowed` };
@@ -1028,10 +1017,63 @@ interface RoutePart {
   greedy?: boolean;
 }
 
-// A trigger's path template parsed once, not on every request (its parts' braces were checked per request).
-const templates = new Map<string, { parts: RoutePart[]; greedy: boolean }>();
+interface RouteTemplate {
+  parts: RoutePart[];
+  /** Whether the last part is greedy. */
+  greedy: boolean;
+  /** Whether no part but the last is greedy: the usual template, matched without splitting the path. */
+  greedyLastOnly: boolean;
+}
 
-function routeTemplate(path: string): { parts: RoutePart[]; greedy: boolean } {
+/** A match without parameters (a template of literals). */
+const NO_PARAMS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/**
+ * Matches the path segment by segment with `indexOf`, without an array of its segments per request:
+ * the same result as {@link matchBySplit} for every template whose only greedy part is the last.
+ */
+function matchSegments(parts: RoutePart[], path: string): Record<string, string> | undefined {
+  let params: Record<string, string> | undefined;
+  let start = 0;
+  for (let index = 0; index < parts.length; index++) {
+    const part = parts[index] as RoutePart;
+    if (start > path.length) return undefined; // fewer segments than the template
+    let end = path.indexOf("/", start);
+    if (end === -1) end = path.length;
+    if (part.param === undefined) {
+      if (end - start !== part.literal.length || !path.startsWith(part.literal, start)) return undefined;
+    } else {
+      params ??= {};
+      params[part.param] = decodeSafely(part.greedy ? path.slice(start) : path.slice(start, end));
+      if (part.greedy) return params;
+    }
+    start = end + 1;
+  }
+  return start > path.length ? (params ?? NO_PARAMS) : undefined; // more segments than the template
+}
+
+/** The general match, for templates with a greedy part before the last. */
+function matchBySplit(template: RouteTemplate, path: string): Record<string, string> | undefined {
+  let params: Record<string, string> | undefined;
+  const actual = path.split("/");
+  if (template.greedy ? actual.length < template.parts.length : actual.length !== template.parts.length) return undefined;
+  for (let index = 0; index < template.parts.length; index++) {
+    const part = template.parts[index] as RoutePart;
+    const value = actual[index] as string;
+    if (part.param === undefined) {
+      if (part.literal !== value) return undefined;
+      continue;
+    }
+    params ??= {};
+    params[part.param] = decodeSafely(part.greedy ? actual.slice(index).join("/") : value);
+  }
+  return params ?? NO_PARAMS;
+}
+
+// A trigger's path template parsed once, not on every request (its parts' braces were checked per request).
+const templates = new Map<string, RouteTemplate>();
+
+function routeTemplate(path: string): RouteTemplate {
   let template = templates.get(path);
   if (!template) {
     const parts = path.split("/").map((part): RoutePart => {
@@ -1039,7 +1081,11 @@ function routeTemplate(path: string): { parts: RoutePart[]; greedy: boolean } {
       const greedy = part.endsWith("+}");
       return { literal: part, param: part.slice(1, greedy ? -2 : -1), greedy };
     });
-    template = { parts, greedy: parts[parts.length - 1]?.literal.endsWith("+}") ?? false };
+    template = {
+      parts,
+      greedy: parts[parts.length - 1]?.literal.endsWith("+}") ?? false,
+      greedyLastOnly: parts.every((part, index) => !part.greedy || index === parts.length - 1),
+    };
     templates.set(path, template);
   }
   return template;
