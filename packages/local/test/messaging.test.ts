@@ -301,7 +301,14 @@ describe("stream and queue destinations, run locally end to end", () => {
     });
     const outcome = await toLocal(produce, { ...options, messaging: refusing }).invoke({ kind: "invoke", payload: null });
     expect(outcome.status).toBe("failed");
-    expect(outcome.status === "failed" && outcome.error).toBeInstanceOf(MessageDeliveryError);
-    expect(await readdir(join(dir.root, "refusing")).catch(() => [])).toEqual([]);
+    const error = outcome.status === "failed" ? (outcome.error as MessageDeliveryError) : undefined;
+    expect(error).toBeInstanceOf(MessageDeliveryError);
+    // Which messages are still refused, where they were going and why: both of them, by index.
+    expect(error?.target).toStrictEqual({ kind: "stream", name: "readings" });
+    expect(error?.failures).toStrictEqual([
+      { index: 0, reason: "ServiceUnavailable" },
+      { index: 1, reason: "ServiceUnavailable" },
+    ]);
+    expect(error?.message).toContain("2 of 2 messages to stream readings were not accepted");
   }, 20_000);
 });
